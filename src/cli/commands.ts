@@ -1,0 +1,50 @@
+import { PavedError } from "../errors.js";
+import type { McpHost } from "../host.js";
+import { serve, type RunningServer } from "../node/serve.js";
+import { loadEntry } from "./load-entry.js";
+
+export interface Output {
+  log(line: string): void;
+}
+
+/** Why `paved start` will not serve a host, one reason a line; empty when it is fit for production. */
+export function productionProblems(host: McpHost): string[] {
+  const problems: string[] = [];
+  if (host.info.authentication === "disabled") {
+    problems.push("authentication is disabled (insecureNoAuth): configure an identity provider");
+  }
+  const resourceHost = host.info.config.server.resourceHost;
+  if (resourceHost === undefined) problems.push("server.resourceHost is not set: set the public https origin of this server");
+  else if (!resourceHost.startsWith("https://")) problems.push(`server.resourceHost must be https in production (got ${resourceHost})`);
+  return problems;
+}
+
+/** `paved start [entry]`: production serving; refuses unsafe hosts; listens on every interface unless HOST says otherwise. */
+export async function start(entry: string | undefined, out: Output): Promise<RunningServer> {
+  const host = await loadEntry(entry);
+  const problems = productionProblems(host);
+  if (problems.length > 0) {
+    await host.close();
+    throw new PavedError("ERR_UNSAFE_START", `paved start refuses to serve this host:\n${problems.map((p) => `  - ${p}`).join("\n")}\nUse "paved dev" for local development.`);
+  }
+  const running = await serve(host, { host: process.env["HOST"] || "0.0.0.0" });
+  out.log(`paved: serving ${host.info.name} ${host.info.version} at ${running.url.href}`);
+  return running;
+}
+
+/** `paved dev [entry]`: local serving on loopback, with how to connect a client. */
+export async function dev(entry: string | undefined, out: Output): Promise<RunningServer> {
+  const host = await loadEntry(entry);
+  const running = await serve(host, { host: process.env["HOST"] || "127.0.0.1" });
+  const url = running.url.href;
+  out.log(`paved: ${host.info.name} ${host.info.version} (development) at ${url}`);
+  if (host.info.authentication === "disabled") out.log("paved: authentication is OFF (insecureNoAuth): never deploy this host");
+  out.log("");
+  out.log("Connect a client:");
+  out.log(`  MCP Inspector:  npx @modelcontextprotocol/inspector --transport http --server-url ${url}`);
+  out.log(`  VS Code (.vscode/mcp.json):  { "servers": { "${host.info.name}": { "type": "http", "url": "${url}" } } }`);
+  out.log(`  Claude Code:    claude mcp add --transport http ${host.info.name} ${url}`);
+  out.log(`  curl:           curl -s ${url} -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \\`);
+  out.log(`                    -d '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'`);
+  return running;
+}

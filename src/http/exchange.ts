@@ -1,0 +1,108 @@
+/**
+ * The runtime-neutral view of one HTTP exchange. The Node adapter implements it straight over
+ * `IncomingMessage` (no web-stream conversion on the hot path); the fetch adapter over `Request`.
+ */
+export type BodyResult =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly reason: "too_large" | "aborted" };
+
+export interface InboundRequest {
+  /** Upper-case method. */
+  readonly method: string;
+  /** Path without query, exactly as sent. */
+  readonly path: string;
+  /** `""` or the query including its leading `?`. */
+  readonly search: string;
+  /** A header by lower-case name; repeated headers joined with `, `. */
+  header(name: string): string | undefined;
+  /** Every occurrence of a header, for the checks where a repeat is an attack (Authorization). */
+  headerValues(name: string): readonly string[];
+  /** The peer's address, before any proxy header is considered. */
+  readonly remoteAddress: string;
+  /** Reads the body as UTF-8, stopping at `maxBytes`. May be called once. */
+  readBody(maxBytes: number): Promise<BodyResult>;
+  /** Aborts when the client goes away before the answer is complete. */
+  readonly signal: AbortSignal;
+  /**
+   * The web-standard form, without its body (already read and parsed), for the SDK paths that need
+   * one (opt-in stateful sessions). `headers` replace same-named request headers.
+   */
+  toWebRequest(headers?: Readonly<Record<string, string>>): Request;
+}
+
+export type Headers = Record<string, string>;
+
+/** A complete answer held in memory. `body: null` sends no body (202, 204). */
+export interface BodyReply {
+  readonly kind: "body";
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: string | null;
+}
+
+/** A server-sent-events answer; frames arrive through `stream`. */
+export interface StreamReply {
+  readonly kind: "stream";
+  readonly status: number;
+  readonly headers: Headers;
+  readonly stream: ReplyStream;
+}
+
+/** An answer the SDK built as a web `Response` (stateful sessions). */
+export interface WebReply {
+  readonly kind: "web";
+  readonly response: Response;
+}
+
+export type Reply = BodyReply | StreamReply | WebReply;
+
+/** Where a streamed answer's frames go once the adapter has sent the head. */
+export interface StreamSink {
+  write(chunk: string): void;
+  end(): void;
+}
+
+/**
+ * A stream of text frames that may start before the adapter is ready: frames written before
+ * `attach` are buffered. `cancel` is the adapter telling us the client went away.
+ */
+export class ReplyStream {
+  private sink: StreamSink | undefined;
+  private buffered: string[] = [];
+  private ended = false;
+  private cancelled = false;
+  private readonly onCancel: () => void;
+
+  constructor(onCancel: () => void) {
+    this.onCancel = onCancel;
+  }
+
+  get closed(): boolean {
+    return this.ended || this.cancelled;
+  }
+
+  write(chunk: string): void {
+    if (this.closed) return;
+    if (this.sink === undefined) this.buffered.push(chunk);
+    else this.sink.write(chunk);
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.ended = true;
+    this.sink?.end();
+  }
+
+  attach(sink: StreamSink): void {
+    this.sink = sink;
+    for (const chunk of this.buffered) sink.write(chunk);
+    this.buffered = [];
+    if (this.ended) sink.end();
+  }
+
+  cancel(): void {
+    if (this.closed) return;
+    this.cancelled = true;
+    this.onCancel();
+  }
+}

@@ -1,0 +1,67 @@
+import type { BodyReply, Headers } from "./exchange.js";
+
+/**
+ * The only place rejections turn into HTTP answers, so every one has the same small, documented
+ * shape: a JSON-RPC error object with `id: null` (what the MCP transport spec suggests for
+ * transport-level rejections) and a stable `data.reason`.
+ */
+export type RejectionReason =
+  | "host_not_allowed"
+  | "origin_not_allowed"
+  | "method_not_allowed"
+  | "unsupported_media_type"
+  | "not_acceptable"
+  | "body_too_large"
+  | "body_aborted"
+  | "parse_error"
+  | "invalid_request"
+  | "batch_not_supported"
+  | "unsupported_protocol_version"
+  | "header_mismatch"
+  | "missing_header"
+  | "session_required"
+  | "session_not_found"
+  | "session_limit"
+  | "not_found"
+  | "not_ready"
+  | "shutting_down"
+  | "internal_error";
+
+export const JSONRPC_PARSE_ERROR = -32700;
+export const JSONRPC_INVALID_REQUEST = -32600;
+/** The SDK's code for transport-level rejections (`-32000`, implementation-defined server error). */
+export const JSONRPC_SERVER_ERROR = -32000;
+export const JSONRPC_INTERNAL_ERROR = -32603;
+
+const JSON_TYPE = "application/json";
+
+export function jsonReply(status: number, body: unknown, headers?: Headers): BodyReply {
+  return {
+    kind: "body",
+    status,
+    headers: { "content-type": JSON_TYPE, ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function emptyReply(status: number, headers?: Headers): BodyReply {
+  return { kind: "body", status, headers: { ...headers }, body: null };
+}
+
+/** A rejection on the MCP endpoint: HTTP `status` + JSON-RPC error with `id` (null unless known). */
+export function rejection(
+  status: number,
+  reason: RejectionReason,
+  message: string,
+  options?: { code?: number; id?: string | number | null; headers?: Headers; data?: Record<string, unknown> },
+): BodyReply {
+  return jsonReply(
+    status,
+    {
+      jsonrpc: "2.0",
+      id: options?.id ?? null,
+      error: { code: options?.code ?? JSONRPC_SERVER_ERROR, message, data: { reason, ...options?.data } },
+    },
+    options?.headers,
+  );
+}

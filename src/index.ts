@@ -1,0 +1,26 @@
+export { createMcpHost, type McpHost, type McpHostOptions, type HostInfo } from "./host.js";
+export {
+  defineTool,
+  defineResource,
+  definePrompt,
+  type ToolDefinition,
+  type ToolOptions,
+  type ToolReturn,
+  type ResourceDefinition,
+  type ResourceOptions,
+  type PromptDefinition,
+  type PromptOptions,
+  type AccessRequirements,
+  type SchemaLike,
+  type Infer,
+} from "./mcp/definitions.js";
+export type { ToolContext } from "./mcp/context.js";
+export { toolsFrom } from "./mcp/discovery.js";
+export { tool, toolsOf } from "./mcp/class-tools.js";
+export { loadConfig, parseConfig, type LoadConfigOptions } from "./config/load.js";
+export { configSchema, type PavedConfig, type PavedConfigInput, type ServerConfig } from "./config/schema.js";
+export type { Principal } from "./auth/principal.js";
+export { InvalidTokenError, type TokenValidator, type ValidatedToken } from "./auth/token-validator.js";
+export type { ReadinessCheck } from "./http/routes.js";
+export { PavedError, ConfigError, ToolError, type PavedErrorCode, type ConfigIssue, type ConfigSource } from "./errors.js";
+export { ResourceTemplate, completable } from "@modelcontextprotocol/server";

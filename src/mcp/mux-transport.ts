@@ -1,0 +1,185 @@
+import {
+  PerRequestHTTPServerTransport,
+  type JSONRPCMessage,
+  type JSONRPCNotification,
+  type JSONRPCRequest,
+  type MessageClassification,
+  type MessageExtraInfo,
+  type RequestId,
+  type TransportSendOptions,
+} from "@modelcontextprotocol/server";
+import { ReplyStream, type Reply } from "../http/exchange.js";
+import { emptyReply, jsonReply } from "../http/responses.js";
+
+/** The SDK's JSON-RPC code for a request that timed out. */
+const REQUEST_TIMEOUT = -32001;
+
+const SSE_HEADERS = Object.freeze({
+  "content-type": "text/event-stream",
+  "cache-control": "no-store, no-transform",
+  "x-accel-buffering": "no",
+});
+
+/** Rewrites a JSON-RPC response's id: the SDK saw ours, the client must see its own. */
+export type ResponseFilter = (method: string, result: Record<string, unknown>) => Record<string, unknown>;
+
+class Exchange {
+  stream: ReplyStream | undefined;
+  timer: NodeJS.Timeout | undefined;
+  settled = false;
+
+  constructor(
+    readonly clientId: RequestId,
+    readonly method: string,
+    readonly resolve: (reply: Reply) => void,
+    readonly filter: ResponseFilter | undefined,
+  ) {}
+}
+
+function frame(message: unknown): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+}
+
+/**
+ * Serves every concurrent HTTP request of one protocol era through ONE long-lived SDK server. Each
+ * inbound request gets a process-unique JSON-RPC id before the SDK sees it (clients' ids collide),
+ * and the answer goes back to its own HTTP exchange under the client's id. The answer is plain JSON
+ * unless the handler sends a related notification first (progress), which upgrades the exchange to
+ * SSE, as the SDK's per-request transport does.
+ *
+ * It extends the SDK's `PerRequestHTTPServerTransport` only so that `Server.connect` binds the
+ * instance to the modern revision named by the classification (the SDK's public route to a modern
+ * instance); every transport method is its own.
+ */
+export class MuxTransport extends PerRequestHTTPServerTransport {
+  private readonly exchanges = new Map<number, Exchange>();
+  private readonly classification: MessageClassification;
+  private readonly deadlineMs: number;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(classification: MessageClassification, deadlineMs: number) {
+    super({ classification });
+    this.classification = classification;
+    this.deadlineMs = deadlineMs;
+  }
+
+  override start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Requests in flight, for draining on shutdown. */
+  get inFlight(): number {
+    return this.exchanges.size;
+  }
+
+  /** A notification or a posted JSON-RPC response: delivered, answered 202 at once. */
+  deliver(message: JSONRPCMessage, extra: MessageExtraInfo): Reply {
+    this.onmessage?.(message, { ...extra, classification: this.classification });
+    return emptyReply(202);
+  }
+
+  /** A request: resolves with its reply once the SDK answers (JSON) or first streams (SSE). */
+  request(message: JSONRPCRequest, extra: MessageExtraInfo, signal: AbortSignal, filter?: ResponseFilter): Promise<Reply> {
+    if (this.closed) return Promise.resolve(jsonReply(503, errorBody(message.id, -32000, "The server is shutting down")));
+    const id = ++this.nextId;
+    return new Promise<Reply>((resolve) => {
+      const exchange = new Exchange(message.id, message.method, resolve, filter);
+      this.exchanges.set(id, exchange);
+      exchange.timer = setTimeout(() => {
+        this.abandon(id, "deadline");
+      }, this.deadlineMs);
+      exchange.timer.unref();
+      if (signal.aborted) {
+        this.abandon(id, "disconnect");
+        return;
+      }
+      signal.addEventListener("abort", () => this.abandon(id, "disconnect"), { once: true });
+      this.onmessage?.({ ...message, id }, { ...extra, classification: this.classification });
+    });
+  }
+
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const isResponse = "result" in message || "error" in message;
+    const id = isResponse ? (message as { id: RequestId }).id : options?.relatedRequestId;
+    const exchange = typeof id === "number" ? this.exchanges.get(id) : undefined;
+    if (exchange === undefined || id === undefined) return Promise.resolve();
+    if (!isResponse) {
+      // Related traffic (progress, logs, and in 2025-era stateless mode server-to-client requests)
+      // turns the exchange into an SSE stream.
+      this.streamOf(exchange, id as number).write(frame(message));
+      return Promise.resolve();
+    }
+    this.finish(id as number, exchange);
+    let response: Record<string, unknown> = { ...(message as Record<string, unknown>), id: exchange.clientId };
+    const result = response["result"];
+    if (exchange.filter !== undefined && typeof result === "object" && result !== null) {
+      response = { ...response, result: exchange.filter(exchange.method, result as Record<string, unknown>) };
+    }
+    if (exchange.stream === undefined) {
+      exchange.resolve(jsonReply(200, response));
+    } else {
+      exchange.stream.write(frame(response));
+      exchange.stream.end();
+    }
+    return Promise.resolve();
+  }
+
+  override close(): Promise<void> {
+    this.closed = true;
+    for (const id of [...this.exchanges.keys()]) this.abandon(id, "shutdown");
+    this.onclose?.();
+    return Promise.resolve();
+  }
+
+  private streamOf(exchange: Exchange, id: number): ReplyStream {
+    if (exchange.stream === undefined) {
+      const stream = new ReplyStream(() => {
+        this.abandon(id, "disconnect");
+      });
+      exchange.stream = stream;
+      exchange.settled = true;
+      exchange.resolve({ kind: "stream", status: 200, headers: { ...SSE_HEADERS }, stream });
+    }
+    return exchange.stream;
+  }
+
+  private finish(id: number, exchange: Exchange): void {
+    this.exchanges.delete(id);
+    if (exchange.timer !== undefined) clearTimeout(exchange.timer);
+    exchange.settled = true;
+  }
+
+  /** The client left, the deadline passed or the server is stopping: cancel the handler and answer if still possible. */
+  private abandon(id: number, why: "deadline" | "disconnect" | "shutdown"): void {
+    const exchange = this.exchanges.get(id);
+    if (exchange === undefined) return;
+    const wasStreaming = exchange.stream !== undefined;
+    this.finish(id, exchange);
+    const cancel: JSONRPCNotification = {
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: id, reason: why },
+    };
+    this.onmessage?.(cancel, { classification: this.classification });
+    if (why === "disconnect") {
+      exchange.stream?.end();
+      if (!wasStreaming) exchange.resolve(emptyReply(499));
+      return;
+    }
+    const body =
+      why === "deadline"
+        ? errorBody(exchange.clientId, REQUEST_TIMEOUT, `Request timed out after ${this.deadlineMs} ms`)
+        : errorBody(exchange.clientId, -32000, "The server is shutting down");
+    if (wasStreaming) {
+      exchange.stream?.write(frame(body));
+      exchange.stream?.end();
+    } else {
+      exchange.resolve(jsonReply(why === "deadline" ? 200 : 503, body));
+    }
+  }
+}
+
+function errorBody(id: RequestId, code: number, message: string): Record<string, unknown> {
+  return { jsonrpc: "2.0", id, error: { code, message } };
+}

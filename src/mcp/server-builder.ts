@@ -1,0 +1,142 @@
+import {
+  McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  isCallToolResult,
+  type CallToolResult,
+  type GetPromptResult,
+  type Implementation,
+  type ReadResourceResult,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
+import { ToolError } from "../errors.js";
+import { createToolContext, type RequestState, type ToolContext } from "./context.js";
+import type { PromptDefinition, ResourceDefinition, ToolDefinition } from "./definitions.js";
+
+/** The 2026-07-28 revision: no handshake, every request carries its own `_meta` envelope. */
+export const MODERN_PROTOCOL_VERSION = "2026-07-28";
+
+export interface Catalog {
+  readonly tools: readonly ToolDefinition[];
+  readonly resources: readonly ResourceDefinition[];
+  readonly prompts: readonly PromptDefinition[];
+  /** Escape hatch: registers anything else straight on each SDK server instance Paved builds. */
+  readonly factory: ((server: McpServer) => void) | undefined;
+}
+
+export interface BuildOptions {
+  readonly serverInfo: Implementation;
+  readonly instructions: string | undefined;
+  /** Modern instances also list 2026-07-28, which installs `server/discover` and lets them bind to it. */
+  readonly era: "modern" | "legacy";
+  /** Used when a handler runs without Paved's request state (it always has it on Paved's paths). */
+  readonly fallbackState: RequestState;
+}
+
+function failure(error: unknown, ctx: ToolContext, what: string): string {
+  if (error instanceof ToolError) return error.message;
+  if (ctx.signal.aborted) return "The request was cancelled before it finished.";
+  ctx.log.error({ err: error }, `${what} failed`);
+  return `${what} failed unexpectedly. Reference: ${ctx.requestId}`;
+}
+
+function toToolResult(value: unknown, structured: boolean): CallToolResult {
+  if (isCallToolResult(value)) return value;
+  if (structured) {
+    return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value as Record<string, unknown> };
+  }
+  if (value === undefined) return { content: [] };
+  return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value) }] };
+}
+
+function registerTool(server: McpServer, tool: ToolDefinition, fallback: RequestState): void {
+  const call = async (args: Record<string, unknown>, sdk: ServerContext): Promise<CallToolResult> => {
+    const ctx = createToolContext(sdk, fallback);
+    try {
+      return toToolResult(await tool.handler(args, ctx), tool.output !== undefined);
+    } catch (error) {
+      return { isError: true, content: [{ type: "text", text: failure(error, ctx, `Tool "${tool.name}"`) }] };
+    }
+  };
+  const config = {
+    ...(tool.title !== undefined && { title: tool.title }),
+    description: tool.description,
+    ...(tool.output !== undefined && { outputSchema: tool.output }),
+    ...(tool.annotations !== undefined && { annotations: tool.annotations }),
+  };
+  if (tool.input === undefined) {
+    server.registerTool(tool.name, config, (sdk: ServerContext) => call({}, sdk));
+  } else {
+    server.registerTool(tool.name, { ...config, inputSchema: tool.input }, (args: Record<string, unknown>, sdk) =>
+      call(args, sdk),
+    );
+  }
+}
+
+/** Errors other than the SDK's own protocol errors become a generic JSON-RPC error: nothing internal leaks. */
+function protocolFailure(error: unknown, ctx: ToolContext, what: string): ProtocolError {
+  if (error instanceof ProtocolError) return error;
+  if (error instanceof ToolError) return new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
+  return new ProtocolError(ProtocolErrorCode.InternalError, failure(error, ctx, what));
+}
+
+function registerResource(server: McpServer, resource: ResourceDefinition, fallback: RequestState): void {
+  const read = async (uri: URL, variables: Record<string, string | string[]>, sdk: ServerContext): Promise<ReadResourceResult> => {
+    const ctx = createToolContext(sdk, fallback);
+    try {
+      const value = await resource.read(uri, ctx, variables);
+      if (typeof value !== "string") return value;
+      return { contents: [{ uri: uri.href, mimeType: resource.mimeType ?? "text/plain", text: value }] };
+    } catch (error) {
+      throw protocolFailure(error, ctx, `Resource "${resource.name}"`);
+    }
+  };
+  const metadata = {
+    ...(resource.title !== undefined && { title: resource.title }),
+    ...(resource.description !== undefined && { description: resource.description }),
+    ...(resource.mimeType !== undefined && { mimeType: resource.mimeType }),
+  };
+  if (typeof resource.uri === "string") {
+    server.registerResource(resource.name, resource.uri, metadata, (uri, sdk) => read(uri, {}, sdk));
+  } else {
+    server.registerResource(resource.name, resource.uri, metadata, (uri, variables, sdk) => read(uri, variables, sdk));
+  }
+}
+
+function registerPrompt(server: McpServer, prompt: PromptDefinition, fallback: RequestState): void {
+  const get = async (args: Record<string, unknown>, sdk: ServerContext): Promise<GetPromptResult> => {
+    const ctx = createToolContext(sdk, fallback);
+    try {
+      const value = await prompt.get(args, ctx);
+      if (typeof value !== "string") return value as GetPromptResult;
+      return { messages: [{ role: "user", content: { type: "text", text: value } }] };
+    } catch (error) {
+      throw protocolFailure(error, ctx, `Prompt "${prompt.name}"`);
+    }
+  };
+  const config = {
+    ...(prompt.title !== undefined && { title: prompt.title }),
+    ...(prompt.description !== undefined && { description: prompt.description }),
+  };
+  if (prompt.args === undefined) {
+    server.registerPrompt(prompt.name, config, (sdk: ServerContext) => get({}, sdk));
+  } else {
+    server.registerPrompt(prompt.name, { ...config, argsSchema: prompt.args }, (args: Record<string, unknown>, sdk) =>
+      get(args, sdk),
+    );
+  }
+}
+
+/** One SDK server with the whole catalog registered. Built at start-up (and per session in stateful mode), never per request. */
+export function buildMcpServer(catalog: Catalog, options: BuildOptions): McpServer {
+  const server = new McpServer(options.serverInfo, {
+    ...(options.instructions !== undefined && { instructions: options.instructions }),
+    ...(options.era === "modern" && { supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION] }),
+  });
+  for (const tool of catalog.tools) registerTool(server, tool, options.fallbackState);
+  for (const resource of catalog.resources) registerResource(server, resource, options.fallbackState);
+  for (const prompt of catalog.prompts) registerPrompt(server, prompt, options.fallbackState);
+  catalog.factory?.(server);
+  return server;
+}
