@@ -1,4 +1,11 @@
-export { createMcpHost, type McpHost, type McpHostOptions, type HostInfo } from "./host.js";
+export {
+  createMcpHost,
+  type McpHost,
+  type McpHostOptions,
+  type HostInfo,
+  type RejectionEvent,
+  type RequestInfo,
+} from "./host.js";
 export {
   defineTool,
   defineResource,
@@ -15,12 +22,27 @@ export {
   type Infer,
 } from "./mcp/definitions.js";
 export type { ToolContext } from "./mcp/context.js";
+export type { FactoryInfo } from "./mcp/server-builder.js";
 export { toolsFrom } from "./mcp/discovery.js";
 export { tool, toolsOf } from "./mcp/class-tools.js";
 export { loadConfig, parseConfig, type LoadConfigOptions } from "./config/load.js";
 export { configSchema, type PavedConfig, type PavedConfigInput, type ServerConfig } from "./config/schema.js";
 export type { Principal } from "./auth/principal.js";
-export { InvalidTokenError, type TokenValidator, type ValidatedToken } from "./auth/token-validator.js";
+export {
+  InvalidTokenError,
+  IdentityUnavailableError,
+  type TokenValidator,
+  type ManagedTokenValidator,
+  type ValidatedToken,
+} from "./auth/token-validator.js";
+export type { AccessRule } from "./auth/authorize.js";
 export type { ReadinessCheck } from "./http/routes.js";
-export { PavedError, ConfigError, ToolError, type PavedErrorCode, type ConfigIssue, type ConfigSource } from "./errors.js";
+export {
+  PavedError,
+  ConfigError,
+  ToolError,
+  type PavedErrorCode,
+  type ConfigIssue,
+  type ConfigSource,
+} from "./errors.js";
 export { ResourceTemplate, completable } from "@modelcontextprotocol/server";

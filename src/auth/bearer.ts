@@ -24,19 +24,25 @@ function queryHasToken(search: string): boolean {
  */
 export function extractBearer(request: InboundRequest): BearerResult {
   const values = request.headerValues("authorization");
-  if (values.length > 1) return { kind: "invalid_request", description: "More than one Authorization header" };
+  if (values.length > 1)
+    return { kind: "invalid_request", description: "More than one Authorization header" };
   const value = values[0] ?? request.header("authorization");
   const inQuery = queryHasToken(request.search);
   if (value === undefined) {
-    return inQuery ? { kind: "invalid_request", description: "Access tokens are not accepted in the query string" } : { kind: "missing" };
+    return inQuery
+      ? { kind: "invalid_request", description: "Access tokens are not accepted in the query string" }
+      : { kind: "missing" };
   }
-  if (inQuery) return { kind: "invalid_request", description: "More than one method of sending the access token" };
+  if (inQuery)
+    return { kind: "invalid_request", description: "More than one method of sending the access token" };
   const space = value.indexOf(" ");
   const scheme = space < 0 ? value : value.slice(0, space);
   if (scheme.toLowerCase() !== "bearer") return { kind: "missing" };
   const token = value.slice(space + 1).replace(/^ +/, "");
-  if (space < 0 || token === "") return { kind: "invalid_request", description: "The Bearer credentials are empty" };
-  if (token.length > MAX_TOKEN_LENGTH) return { kind: "invalid_token", description: "The access token is too large" };
+  if (space < 0 || token === "")
+    return { kind: "invalid_request", description: "The Bearer credentials are empty" };
+  if (token.length > MAX_TOKEN_LENGTH)
+    return { kind: "invalid_token", description: "The access token is too large" };
   if (!B64TOKEN.test(token)) return { kind: "invalid_token", description: "The access token is malformed" };
   return { kind: "token", token };
 }

@@ -13,8 +13,10 @@ export interface ChallengeParams {
 /** A `WWW-Authenticate: Bearer …` value, every parameter once, in a fixed order. */
 export function bearerChallenge(params: ChallengeParams): string {
   const parts: string[] = [];
-  if (params.resourceMetadata !== undefined) parts.push(`resource_metadata="${clean(params.resourceMetadata)}"`);
-  if (params.scope !== undefined && params.scope.length > 0) parts.push(`scope="${clean(params.scope.join(" "))}"`);
+  if (params.resourceMetadata !== undefined)
+    parts.push(`resource_metadata="${clean(params.resourceMetadata)}"`);
+  if (params.scope !== undefined && params.scope.length > 0)
+    parts.push(`scope="${clean(params.scope.join(" "))}"`);
   if (params.error !== undefined) parts.push(`error="${params.error}"`);
   if (params.description !== undefined) parts.push(`error_description="${clean(params.description)}"`);
   return parts.length === 0 ? "Bearer" : `Bearer ${parts.join(", ")}`;

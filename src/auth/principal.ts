@@ -30,8 +30,8 @@ export interface Principal {
  */
 export const ANONYMOUS: Principal = Object.freeze({
   id: "anonymous",
-  scopes: Object.freeze([]) as readonly string[],
-  roles: Object.freeze([]) as readonly string[],
+  scopes: Object.freeze([]),
+  roles: Object.freeze([]),
   isAppOnly: false,
   claims: Object.freeze({}),
 });

@@ -27,3 +27,24 @@ export class InvalidTokenError extends Error {
     this.reason = reason;
   }
 }
+
+/**
+ * The identity provider's metadata or keys are not available and nothing cached can decide: the
+ * request gets 503 with `Retry-After`, never 401 (the token may well be valid).
+ */
+export class IdentityUnavailableError extends Error {
+  constructor(message = "The identity provider's signing keys are not available yet") {
+    super(message);
+    this.name = "IdentityUnavailableError";
+  }
+}
+
+/** A validator with a lifecycle: metadata and keys are fetched at start and refreshed in the background. */
+export interface ManagedTokenValidator extends TokenValidator {
+  /** Fetches discovery metadata and keys. Resolves when ready; rejects (and keeps retrying) when the provider is down. */
+  start(): Promise<void>;
+  /** Whether keys are loaded: `/readyz` reports it. */
+  ready(): boolean;
+  /** Stops background refreshes. */
+  close(): void;
+}

@@ -1,5 +1,7 @@
+import { startDevEnvironment } from "../dev/dev-environment.js";
 import { PavedError } from "../errors.js";
-import type { McpHost } from "../host.js";
+import type { McpHost } from "../host-options.js";
+import { isLoopbackHostname } from "../http/loopback.js";
 import { serve, type RunningServer } from "../node/serve.js";
 import { loadEntry } from "./load-entry.js";
 
@@ -14,8 +16,17 @@ export function productionProblems(host: McpHost): string[] {
     problems.push("authentication is disabled (insecureNoAuth): configure an identity provider");
   }
   const resourceHost = host.info.config.server.resourceHost;
-  if (resourceHost === undefined) problems.push("server.resourceHost is not set: set the public https origin of this server");
-  else if (!resourceHost.startsWith("https://")) problems.push(`server.resourceHost must be https in production (got ${resourceHost})`);
+  if (resourceHost === undefined)
+    problems.push("server.resourceHost is not set: set the public https origin of this server");
+  else if (!resourceHost.startsWith("https://"))
+    problems.push(`server.resourceHost must be https in production (got ${resourceHost})`);
+  // Only the development identity provider lives on loopback: its tokens are minted by anyone with the key file.
+  const instance = host.info.config.azureAd?.instance;
+  if (instance !== undefined && isLoopbackHostname(new URL(instance).hostname)) {
+    problems.push(
+      `azureAd.instance is the development identity provider (${instance}): point it at Entra ID, e.g. https://login.microsoftonline.com/`,
+    );
+  }
   return problems;
 }
 
@@ -25,26 +36,54 @@ export async function start(entry: string | undefined, out: Output): Promise<Run
   const problems = productionProblems(host);
   if (problems.length > 0) {
     await host.close();
-    throw new PavedError("ERR_UNSAFE_START", `paved start refuses to serve this host:\n${problems.map((p) => `  - ${p}`).join("\n")}\nUse "paved dev" for local development.`);
+    throw new PavedError(
+      "ERR_UNSAFE_START",
+      `paved start refuses to serve this host:\n${problems.map((p) => `  - ${p}`).join("\n")}\nUse "paved dev" for local development.`,
+    );
   }
   const running = await serve(host, { host: process.env["HOST"] || "0.0.0.0" });
   out.log(`paved: serving ${host.info.name} ${host.info.version} at ${running.url.href}`);
   return running;
 }
 
-/** `paved dev [entry]`: local serving on loopback, with how to connect a client. */
+/**
+ * `paved dev [entry]`: local serving on loopback, with how to connect a client. The development
+ * identity provider starts first and the `PAVED_AZUREAD__*` variables point at it before the entry
+ * is imported, so the entry's `loadConfig()` sees them.
+ */
 export async function dev(entry: string | undefined, out: Output): Promise<RunningServer> {
-  const host = await loadEntry(entry);
-  const running = await serve(host, { host: process.env["HOST"] || "127.0.0.1" });
+  const identity = await startDevEnvironment();
+  let host: McpHost;
+  let running: RunningServer;
+  try {
+    host = await loadEntry(entry);
+    // Tokens the provider mints by default should open every tool the host declares.
+    await identity?.provider.expose(host.info.scopes, host.info.roles);
+    running = await serve(host, {
+      host: process.env["HOST"] || "127.0.0.1",
+      ...(identity !== undefined && { port: identity.mcpPort }),
+    });
+  } catch (error) {
+    await identity?.provider.close();
+    throw error;
+  }
+  // The provider's socket would keep the process alive after a graceful shutdown.
+  running.server.once("close", () => void identity?.provider.close());
   const url = running.url.href;
   out.log(`paved: ${host.info.name} ${host.info.version} (development) at ${url}`);
-  if (host.info.authentication === "disabled") out.log("paved: authentication is OFF (insecureNoAuth): never deploy this host");
+  if (host.info.authentication === "disabled")
+    out.log("paved: authentication is OFF (insecureNoAuth): never deploy this host");
+  if (identity !== undefined) for (const line of await identity.banner()) out.log(line);
   out.log("");
   out.log("Connect a client:");
   out.log(`  MCP Inspector:  npx @modelcontextprotocol/inspector --transport http --server-url ${url}`);
-  out.log(`  VS Code (.vscode/mcp.json):  { "servers": { "${host.info.name}": { "type": "http", "url": "${url}" } } }`);
+  out.log(
+    `  VS Code (.vscode/mcp.json):  { "servers": { "${host.info.name}": { "type": "http", "url": "${url}" } } }`,
+  );
   out.log(`  Claude Code:    claude mcp add --transport http ${host.info.name} ${url}`);
-  out.log(`  curl:           curl -s ${url} -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \\`);
+  out.log(
+    `  curl:           curl -s ${url} -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \\`,
+  );
   out.log(`                    -d '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'`);
   return running;
 }

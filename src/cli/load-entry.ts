@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { PavedError } from "../errors.js";
-import { internalsOf, type McpHost } from "../host.js";
+import { internalsOf } from "../host-internals.js";
+import type { McpHost } from "../host-options.js";
 
 /** Default entry when none is named: the build output most projects have. */
 export const DEFAULT_ENTRY = "dist/server.js";
@@ -14,7 +15,10 @@ export const DEFAULT_ENTRY = "dist/server.js";
 export async function loadEntry(entry: string | undefined, cwd = process.cwd()): Promise<McpHost> {
   const path = resolve(cwd, entry ?? DEFAULT_ENTRY);
   if (!existsSync(path)) {
-    throw new PavedError("ERR_ENTRY_INVALID", `The entry module ${path} does not exist${entry === undefined ? ` (name one: paved start <entry>)` : ""}`);
+    throw new PavedError(
+      "ERR_ENTRY_INVALID",
+      `The entry module ${path} does not exist${entry === undefined ? ` (name one: paved start <entry>)` : ""}`,
+    );
   }
   const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   let value = module.default;
@@ -22,7 +26,10 @@ export async function loadEntry(entry: string | undefined, cwd = process.cwd()):
   try {
     internalsOf(value as McpHost);
   } catch {
-    throw new PavedError("ERR_ENTRY_INVALID", `The default export of ${path} must be a host made by createMcpHost (or a function returning one)`);
+    throw new PavedError(
+      "ERR_ENTRY_INVALID",
+      `The default export of ${path} must be a host made by createMcpHost (or a function returning one)`,
+    );
   }
   return value as McpHost;
 }

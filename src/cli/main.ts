@@ -2,27 +2,33 @@
 import { readFileSync } from "node:fs";
 import { PavedError } from "../errors.js";
 import { dev, start } from "./commands.js";
+import { token } from "./token.js";
 
 const USAGE = `Usage: paved <command> [entry]
 
 Commands:
   dev [entry]     Serve on loopback for local development, and print how to connect a client
   start [entry]   Serve for production (refuses hosts without authentication or an https resourceHost)
+  token [options] Mint a development access token (paved token --help)
   help            Show this text
   version         Print the version
 
 The entry is a JavaScript module whose default export is a host made by createMcpHost
 (default: dist/server.js). PORT and HOST set the listen address (default 8080; 127.0.0.1 for dev,
-0.0.0.0 for start).`;
+0.0.0.0 for start). paved dev also starts the development identity provider (PAVED_DEV_IDP_PORT
+sets its port, default any free one) and points the entry's azureAd configuration at it.`;
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, entry, ...rest] = argv;
   const out = { log: (line: string) => process.stdout.write(`${line}\n`) };
+  if (command === "token") return token(argv.slice(1), out);
   if (rest.length > 0) {
     process.stderr.write(`paved: unexpected arguments: ${rest.join(" ")}\n\n${USAGE}\n`);
     return 2;

@@ -25,26 +25,28 @@ export interface LoadConfigOptions {
 interface Layer {
   readonly source: ConfigSource;
   readonly value: unknown;
-  /** Dotted key → origin (file path or variable name) for the keys this layer sets. */
-  readonly origins: ReadonlyMap<string, string | undefined>;
+  /** Where every key of this layer comes from (the file path), unless `origins` knows better. */
+  readonly origin?: string;
+  /** Dotted key → origin (the variable name) for the keys this layer sets. */
+  readonly origins?: ReadonlyMap<string, string>;
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-function leafPaths(value: unknown, prefix: string, into: Map<string, string | undefined>, origin?: string): void {
-  if (isPlainObject(value)) {
-    for (const [key, child] of Object.entries(value)) leafPaths(child, prefix ? `${prefix}.${key}` : key, into, origin);
-  } else if (prefix) {
-    into.set(prefix, origin);
-  }
-}
-
-/** Deep merge of plain objects; arrays and scalars from `over` replace those in `base`. */
+/**
+ * Deep merge of plain objects; arrays and scalars from `over` replace those in `base`. Keys are defined,
+ * not assigned, so a JSON `"__proto__"` key stays a key (and the schema rejects it) instead of
+ * becoming the prototype the schema would then read keys from.
+ */
 function merge(base: unknown, over: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) out[key] = merge(out[key], value);
+  const out: Record<string, unknown> = {};
+  const define = (key: string, value: unknown) =>
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  for (const [key, value] of Object.entries(base)) define(key, value);
+  for (const [key, value] of Object.entries(over))
+    define(key, merge(Object.hasOwn(out, key) ? out[key] : undefined, value));
   return out;
 }
 
@@ -56,17 +58,37 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function provenance(layers: readonly Layer[], path: readonly PropertyKey[]): { source: ConfigSource; origin?: string } {
+/**
+ * Whether `value` (one layer) sets the key at `path`: it holds a value there, or a list or scalar above
+ * it (which replaces everything below in the merge).
+ */
+function setsPath(value: unknown, path: readonly PropertyKey[]): boolean {
+  let current = value;
+  for (const segment of path) {
+    if (current === undefined) return false;
+    if (!isPlainObject(current)) return true;
+    current = typeof segment === "symbol" || !Object.hasOwn(current, segment) ? undefined : current[segment];
+  }
+  return current !== undefined;
+}
+
+/** The last layer that sets the key at `path` (its value won the merge), or the defaults. */
+function provenance(
+  layers: readonly Layer[],
+  path: readonly PropertyKey[],
+): { source: ConfigSource; origin?: string } {
   for (let index = layers.length - 1; index >= 0; index--) {
     const layer = layers[index];
-    if (layer === undefined) continue;
-    for (let length = path.length; length > 0; length--) {
-      const key = path.slice(0, length).map(String).join(".");
-      if (layer.origins.has(key)) {
-        const origin = layer.origins.get(key);
-        return origin === undefined ? { source: layer.source } : { source: layer.source, origin };
+    if (layer === undefined || !setsPath(layer.value, path)) continue;
+    let origin = layer.origin;
+    for (let length = path.length; length > 0 && layer.origins !== undefined; length--) {
+      const found = layer.origins.get(path.slice(0, length).map(String).join("."));
+      if (found !== undefined) {
+        origin = found;
+        break;
       }
     }
+    return origin === undefined ? { source: layer.source } : { source: layer.source, origin };
   }
   return { source: "default" };
 }
@@ -77,11 +99,19 @@ function issuesFrom(error: z.ZodError, layers: readonly Layer[]): ConfigIssue[] 
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const path = [...issue.path, key];
-        issues.push({ key: path.map(String).join("."), ...provenance(layers, path), expected: "no such configuration key" });
+        issues.push({
+          key: path.map(String).join("."),
+          ...provenance(layers, path),
+          expected: "no such configuration key",
+        });
       }
       continue;
     }
-    issues.push({ key: issue.path.map(String).join(".") || "(root)", ...provenance(layers, issue.path), expected: issue.message });
+    issues.push({
+      key: issue.path.map(String).join(".") || "(root)",
+      ...provenance(layers, issue.path),
+      expected: issue.message,
+    });
   }
   return issues;
 }
@@ -97,35 +127,44 @@ function parseLayers(layers: readonly Layer[], preIssues: readonly ConfigIssue[]
 }
 
 function codeLayer(overrides: PavedConfigInput | undefined): Layer {
-  const origins = new Map<string, string | undefined>();
-  leafPaths(overrides, "", origins);
-  return { source: "code", value: overrides ?? {}, origins };
+  return { source: "code", value: overrides ?? {} };
 }
 
-function fileLayer(options: LoadConfigOptions, env: Readonly<Record<string, string | undefined>>): Layer | undefined {
+function fileLayer(
+  options: LoadConfigOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Layer | undefined {
   if (options.file === false) return undefined;
   const cwd = options.cwd ?? process.cwd();
-  const named = options.file ?? env["PAVED_CONFIG"];
+  // An empty PAVED_CONFIG (e.g. `PAVED_CONFIG=` in a compose file) means unset, not "read the directory".
+  const fromEnv = env["PAVED_CONFIG"];
+  const named = options.file ?? (fromEnv === "" ? undefined : fromEnv);
   const path = resolve(cwd, named ?? DEFAULT_FILE);
   if (named === undefined && !existsSync(path)) return undefined;
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (cause) {
-    throw new PavedError("ERR_CONFIG_FILE", `Cannot read the configuration file ${path}: ${(cause as Error).message}`, { cause });
+    throw new PavedError(
+      "ERR_CONFIG_FILE",
+      `Cannot read the configuration file ${path}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new PavedError("ERR_CONFIG_FILE", `The configuration file ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+    throw new PavedError(
+      "ERR_CONFIG_FILE",
+      `The configuration file ${path} is not valid JSON: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   if (!isPlainObject(value)) {
     throw new ConfigError([{ key: "(root)", source: "file", origin: path, expected: "a JSON object" }]);
   }
-  const origins = new Map<string, string | undefined>();
-  leafPaths(value, "", origins, path);
-  return { source: "file", value, origins };
+  return { source: "file", value, origin: path };
 }
 
 /**

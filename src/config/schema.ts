@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { azureAdSchema, oidcSchema } from "./identity-schema.js";
 
 /**
  * The one source of truth for Paved's configuration. `docs/configuration.md` is generated from this
@@ -12,35 +13,37 @@ const isLoopbackHost = (hostname: string): boolean =>
   hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 
 /** An absolute http(s) URL with no query or fragment; plain http only for loopback hosts. */
-const publicOrigin = z
-  .string()
-  .refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") return false;
-        if (url.protocol === "https:") return true;
-        return url.protocol === "http:" && isLoopbackHost(url.hostname);
-      } catch {
+const publicOrigin = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      // `new URL` reports an empty query or fragment as "": look at the text too.
+      if (value.includes("?") || value.includes("#") || url.username !== "" || url.password !== "")
         return false;
-      }
-    },
-    { message: "an https URL without query or fragment (http is allowed only for localhost and 127.0.0.1)" },
-  );
+      if (url.protocol === "https:") return true;
+      return url.protocol === "http:" && isLoopbackHost(url.hostname);
+    } catch {
+      return false;
+    }
+  },
+  { error: "an https URL without query or fragment (http is allowed only for localhost and 127.0.0.1)" },
+);
 
 const endpointPath = z
   .string()
-  .regex(/^\/[A-Za-z0-9._~\-/]*$/, { message: "a path starting with / (letters, digits, . _ ~ - /)" })
-  .refine((value) => value === "/" || !value.endsWith("/"), { message: "a path without a trailing slash" })
-  .refine((value) => !value.startsWith("/.well-known"), { message: "a path outside /.well-known" });
+  .regex(/^\/[A-Za-z0-9._~\-/]*$/, { error: "a path starting with / (letters, digits, . _ ~ - /)" })
+  .refine((value) => value === "/" || !value.endsWith("/"), { error: "a path without a trailing slash" })
+  .refine((value) => !value.startsWith("/.well-known"), { error: "a path outside /.well-known" });
 
 const hostname = z.string().regex(/^(\*|\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/, {
-  message: "a host name without port (e.g. api.contoso.com, 127.0.0.1, [::1]) or * for any host",
+  error: "a host name without port (e.g. api.contoso.com, 127.0.0.1, [::1]) or * for any host",
 });
 
-const origin = z.string().regex(/^(https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?|https?:\/\/\[[0-9a-fA-F:.]+\](:\d{1,5})?)$/, {
-  message: "an origin: scheme://host[:port] with no path (e.g. https://app.contoso.com)",
-});
+const origin = z
+  .string()
+  .regex(/^(https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?|https?:\/\/\[[0-9a-fA-F:.]+\](:\d{1,5})?)$/, {
+    error: "an origin: scheme://host[:port] with no path (e.g. https://app.contoso.com)",
+  });
 
 const milliseconds = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -53,6 +56,13 @@ export const serverSchema = z
       )
       .meta({ example: "https://mcp.contoso.com" }),
     path: endpointPath.default("/mcp").describe("Path of the MCP endpoint.").meta({ example: "/mcp" }),
+    supportedScopes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        "Scopes a client requests for basic use, fully qualified (published in the metadata and the 401 challenge). A token must hold one of them, unless the list only has `.default` scopes. Default with Entra: `<applicationIdUri>/.default`.",
+      )
+      .meta({ example: ["api://00000000-0000-0000-0000-000000000001/Weather.Read"] }),
     stateless: z
       .boolean()
       .default(true)
@@ -61,9 +71,10 @@ export const serverSchema = z
       ),
     allowedHosts: z
       .array(hostname)
+      .min(1)
       .optional()
       .describe(
-        "Host header allow-list for the MCP endpoint (DNS-rebinding defence). Default: the host of `resourceHost`, or the loopback names when it is unset. `[\"*\"]` disables the check.",
+        'Host header allow-list for the MCP endpoint (DNS-rebinding defence). Default: the host of `resourceHost`, or the loopback names when it is unset. `["*"]` disables the check.',
       )
       .meta({ example: ["mcp.contoso.com"] }),
     allowedOrigins: z
@@ -121,7 +132,9 @@ export const serverSchema = z
           .min(1)
           .max(10_000)
           .default(20)
-          .describe("Stateful mode: open sessions one principal may hold; a new one beyond it evicts the oldest."),
+          .describe(
+            "Stateful mode: open sessions one principal may hold; a new one beyond it evicts the oldest.",
+          ),
         maxTotal: z
           .number()
           .int()
@@ -150,13 +163,22 @@ export const telemetrySchema = z
   })
   .prefault({});
 
-export const configSchema = z.strictObject({
-  server: serverSchema,
-  telemetry: telemetrySchema,
-});
+export const configSchema = z
+  .strictObject({
+    azureAd: azureAdSchema.optional(),
+    oidc: oidcSchema.optional(),
+    server: serverSchema,
+    telemetry: telemetrySchema,
+  })
+  .refine((config) => config.azureAd === undefined || config.oidc === undefined, {
+    error: "configure one identity provider: azureAd or oidc, not both",
+    path: ["oidc"],
+  });
 
 /** The configuration as written in a file, the environment or code: every key optional. */
 export type PavedConfigInput = z.input<typeof configSchema>;
 /** The parsed, defaulted and frozen configuration. */
 export type PavedConfig = z.output<typeof configSchema>;
 export type ServerConfig = PavedConfig["server"];
+export type AzureAdConfig = NonNullable<PavedConfig["azureAd"]>;
+export type OidcConfig = NonNullable<PavedConfig["oidc"]>;

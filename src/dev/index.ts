@@ -1,11 +1,13 @@
-import { PavedError } from "../errors.js";
-
 /**
- * Development-only building blocks. Everything exported here refuses to run when
- * `NODE_ENV=production`, and `paved start` refuses hosts that depend on it.
+ * `paved-mcp/dev`: development-only building blocks. Everything here refuses to run when
+ * `NODE_ENV=production`, and `paved start` refuses hosts configured for the development provider.
  */
-export function refuseInProduction(component: string, env: Readonly<Record<string, string | undefined>> = process.env): void {
-  if (env["NODE_ENV"] === "production") {
-    throw new PavedError("ERR_UNSAFE_START", `${component} is for development only and refuses to run with NODE_ENV=production`);
-  }
-}
+export { refuseInProduction } from "./refuse-in-production.js";
+export {
+  createDevIdentityProvider,
+  type DevIdentityProvider,
+  type DevAzureAdConfig,
+} from "./identity-provider.js";
+export { DEV_CLIENT_ID, DEV_TENANT_ID, type DevIdentityProviderOptions } from "./options.js";
+export type { MintTokenOptions } from "./mint.js";
+export type { DevUser } from "./users.js";

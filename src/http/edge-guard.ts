@@ -61,15 +61,27 @@ export function createEdgeGuard(options: EdgeGuardOptions): (request: InboundReq
     const method = request.method;
     if (method === "POST") {
       if (mediaType(request.header("content-type")) !== "application/json") {
-        return rejection(415, "unsupported_media_type", "Unsupported Media Type: Content-Type must be application/json");
+        return rejection(
+          415,
+          "unsupported_media_type",
+          "Unsupported Media Type: Content-Type must be application/json",
+        );
       }
       const accept = request.header("accept") ?? "";
       if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
-        return rejection(406, "not_acceptable", "Not Acceptable: Accept must list application/json and text/event-stream");
+        return rejection(
+          406,
+          "not_acceptable",
+          "Not Acceptable: Accept must list application/json and text/event-stream",
+        );
       }
       const length = request.header("content-length");
       if (length !== undefined && Number(length) > options.maxBodyBytes) {
-        return rejection(413, "body_too_large", `Payload Too Large: the body must not exceed ${options.maxBodyBytes} bytes`);
+        return rejection(
+          413,
+          "body_too_large",
+          `Payload Too Large: the body must not exceed ${options.maxBodyBytes} bytes`,
+        );
       }
       return undefined;
     }

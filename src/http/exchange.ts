@@ -38,6 +38,8 @@ export interface BodyReply {
   readonly status: number;
   readonly headers: Headers;
   readonly body: string | null;
+  /** For rejections: the stable reason, reported to `onRejected` and logs. */
+  readonly reason?: string;
 }
 
 /** A server-sent-events answer; frames arrive through `stream`. */

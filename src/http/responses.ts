@@ -25,6 +25,8 @@ export type RejectionReason =
   | "not_found"
   | "not_ready"
   | "shutting_down"
+  | "identity_unavailable"
+  | "access_denied"
   | "internal_error";
 
 export const JSONRPC_PARSE_ERROR = -32700;
@@ -55,13 +57,21 @@ export function rejection(
   message: string,
   options?: { code?: number; id?: string | number | null; headers?: Headers; data?: Record<string, unknown> },
 ): BodyReply {
-  return jsonReply(
-    status,
-    {
-      jsonrpc: "2.0",
-      id: options?.id ?? null,
-      error: { code: options?.code ?? JSONRPC_SERVER_ERROR, message, data: { reason, ...options?.data } },
-    },
-    options?.headers,
-  );
+  return {
+    ...jsonReply(
+      status,
+      {
+        jsonrpc: "2.0",
+        id: options?.id ?? null,
+        error: { code: options?.code ?? JSONRPC_SERVER_ERROR, message, data: { reason, ...options?.data } },
+      },
+      options?.headers,
+    ),
+    reason,
+  };
+}
+
+/** An OAuth error answer (RFC 6750 §3): the OAuth error body, the challenge when there is one. */
+export function oauthReply(status: number, error: string, description: string, headers?: Headers): BodyReply {
+  return { ...jsonReply(status, { error, error_description: description }, headers), reason: error };
 }

@@ -15,11 +15,15 @@ export interface PublicRoutesOptions {
 }
 
 /** Pipeline stage 3: the routes that need no credentials. `undefined` when the path is not one of them. */
-export function createPublicRoutes(options: PublicRoutesOptions): (request: InboundRequest) => Promise<Reply | undefined> {
+export function createPublicRoutes(
+  options: PublicRoutesOptions,
+): (request: InboundRequest) => Promise<Reply | undefined> {
   return async function publicRoutes(request) {
     if (request.path !== "/healthz" && request.path !== "/readyz") return undefined;
     if (request.method !== "GET" && request.method !== "HEAD") {
-      return rejection(405, "method_not_allowed", "Method Not Allowed: use GET", { headers: { allow: "GET, HEAD" } });
+      return rejection(405, "method_not_allowed", "Method Not Allowed: use GET", {
+        headers: { allow: "GET, HEAD" },
+      });
     }
     if (request.path === "/healthz") return jsonReply(200, { status: "ok" });
     const results: Record<string, boolean> = {};
@@ -34,6 +38,9 @@ export function createPublicRoutes(options: PublicRoutesOptions): (request: Inbo
     );
     const draining = options.draining();
     const ready = !draining && Object.values(results).every(Boolean);
-    return jsonReply(ready ? 200 : 503, { status: draining ? "draining" : ready ? "ready" : "not_ready", checks: results });
+    return jsonReply(ready ? 200 : 503, {
+      status: draining ? "draining" : ready ? "ready" : "not_ready",
+      checks: results,
+    });
   };
 }

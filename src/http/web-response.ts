@@ -12,7 +12,8 @@ export function webReplyHeaders(contentType: string | null): Record<string, stri
 export function toWebResponse(reply: Reply): Response {
   if (reply.kind === "web") {
     const headers = new Headers(reply.response.headers);
-    for (const [name, value] of Object.entries(webReplyHeaders(headers.get("content-type")))) headers.set(name, value);
+    for (const [name, value] of Object.entries(webReplyHeaders(headers.get("content-type"))))
+      headers.set(name, value);
     return new Response(reply.response.body, { status: reply.response.status, headers });
   }
   const headers = { ...SECURITY_HEADERS, ...reply.headers };

@@ -3,7 +3,10 @@ import type { ToolContext } from "./context.js";
 import { defineTool, type SchemaLike, type ToolDefinition, type ToolOptions } from "./definitions.js";
 
 /** `@tool` options: a tool's options without the handler (the method) and with an optional name. */
-export type ToolMethodOptions = Omit<ToolOptions<SchemaLike | undefined, SchemaLike | undefined>, "handler" | "name"> & {
+export type ToolMethodOptions = Omit<
+  ToolOptions<SchemaLike | undefined, SchemaLike | undefined>,
+  "handler" | "name"
+> & {
   /** Default: the method name in snake_case (`getWeather` → `get_weather`). */
   readonly name?: string;
 };
@@ -35,16 +38,23 @@ export function tool(options: ToolMethodOptions) {
   };
 }
 
-function decoratedMethods(prototype: object | null): { name: string; fn: ToolMethod; options: ToolMethodOptions }[] {
+function decoratedMethods(
+  prototype: object | null | undefined,
+): { name: string; fn: ToolMethod; options: ToolMethodOptions }[] {
   const found: { name: string; fn: ToolMethod; options: ToolMethodOptions }[] = [];
   const seen = new Set<string>();
-  for (let proto = prototype; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+  for (
+    let proto = prototype ?? null;
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (seen.has(key)) continue;
       seen.add(key);
       const fn = Object.getOwnPropertyDescriptor(proto, key)?.value as unknown;
       const entry = typeof fn === "function" ? REGISTRY.get(fn) : undefined;
-      if (entry !== undefined) found.push({ name: entry.method, fn: fn as ToolMethod, options: entry.options });
+      if (entry !== undefined)
+        found.push({ name: entry.method, fn: fn as ToolMethod, options: entry.options });
     }
   }
   return found;
@@ -55,7 +65,11 @@ function decoratedMethods(prototype: object | null): { name: string; fn: ToolMet
  * instead, constructs it with no arguments (only when it has `@tool` methods).
  */
 export function toolsOf(target: object | (new () => object)): ToolDefinition[] {
-  const prototype = typeof target === "function" ? (target.prototype as object | null) : (Object.getPrototypeOf(target) as object | null);
+  // arrow functions and bound functions have no prototype: nothing to find
+  const prototype =
+    typeof target === "function"
+      ? (target.prototype as object | undefined)
+      : (Object.getPrototypeOf(target) as object | null);
   const methods = decoratedMethods(prototype);
   if (methods.length === 0) return [];
   const instance: object = typeof target === "function" ? new (target as new () => object)() : target;

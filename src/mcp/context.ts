@@ -23,7 +23,11 @@ export function authInfoFor(state: RequestState, token: string, expiresAt?: numb
 }
 
 export function stateOf(ctx: ServerContext): RequestState | undefined {
-  return ctx.http?.authInfo?.extra?.[STATE_KEY] as RequestState | undefined;
+  return stateFromAuthInfo(ctx.http?.authInfo);
+}
+
+export function stateFromAuthInfo(authInfo: AuthInfo | undefined): RequestState | undefined {
+  return authInfo?.extra?.[STATE_KEY] as RequestState | undefined;
 }
 
 /** Everything a tool, resource or prompt handler gets besides its arguments. */
@@ -40,19 +44,52 @@ export interface ToolContext {
   readonly log: Logger;
   /** Reports progress to the client when it asked for it (a `progressToken`); otherwise a no-op. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
-  /** The SDK's own request context, for what Paved does not wrap. */
+  /**
+   * The SDK's own request context, for what Paved does not wrap. Its `elicitInput` and
+   * `requestSampling` are sent on this request's response stream (SEP-2260).
+   */
   readonly mcp: ServerContext;
+}
+
+/**
+ * The SDK context as handlers see it: its server-to-client requests (`elicitInput`,
+ * `requestSampling`) are tied to the request being handled, so they travel on that request's
+ * response stream, where SEP-2260 requires them and where the client is listening. The SDK sends
+ * them unrelated: onto the session's GET stream, which a client need not open (and opens
+ * asynchronously after `initialize`), and in stateless serving nowhere at all, so the call hung
+ * until its timeout. An explicit `relatedRequestId` in `options` still wins.
+ */
+function relatedContext(sdk: ServerContext): ServerContext {
+  // Deprecated for the 2026-07-28 era only (where the SDK throws); these wrap them for 2025-era sessions.
+  /* eslint-disable @typescript-eslint/no-deprecated */
+  const { id, elicitInput, requestSampling } = sdk.mcpReq;
+  return {
+    ...sdk,
+    mcpReq: {
+      ...sdk.mcpReq,
+      elicitInput: (params, options) => elicitInput(params, { relatedRequestId: id, ...options }),
+      requestSampling: (params, options) => requestSampling(params, { relatedRequestId: id, ...options }),
+    },
+  };
+  /* eslint-enable @typescript-eslint/no-deprecated */
 }
 
 /** One allocation per call; methods live on the prototype. */
 class CallContext implements ToolContext {
-  readonly mcp: ServerContext;
+  private readonly sdk: ServerContext;
   private readonly state: RequestState;
   private logger: Logger | undefined;
+  private view: ServerContext | undefined;
 
-  constructor(mcp: ServerContext, state: RequestState) {
-    this.mcp = mcp;
+  constructor(sdk: ServerContext, state: RequestState) {
+    this.sdk = sdk;
     this.state = state;
+  }
+
+  /** Built on first use: most handlers never touch the SDK context. */
+  get mcp(): ServerContext {
+    this.view ??= relatedContext(this.sdk);
+    return this.view;
   }
 
   get user(): Principal {
@@ -60,7 +97,7 @@ class CallContext implements ToolContext {
   }
 
   get signal(): AbortSignal {
-    return this.mcp.mcpReq.signal;
+    return this.sdk.mcpReq.signal;
   }
 
   get requestId(): string {
@@ -68,7 +105,7 @@ class CallContext implements ToolContext {
   }
 
   get sessionId(): string | undefined {
-    return this.mcp.sessionId;
+    return this.sdk.sessionId;
   }
 
   get log(): Logger {
@@ -77,9 +114,9 @@ class CallContext implements ToolContext {
   }
 
   async progress(progress: number, total?: number, message?: string): Promise<void> {
-    const token = this.mcp.mcpReq._meta?.progressToken;
+    const token = this.sdk.mcpReq._meta?.progressToken;
     if (token === undefined) return;
-    await this.mcp.mcpReq.notify({
+    await this.sdk.mcpReq.notify({
       method: "notifications/progress",
       params: {
         progressToken: token,

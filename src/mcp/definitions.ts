@@ -7,6 +7,7 @@ import type {
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { PavedError } from "../errors.js";
+import type { Principal } from "../auth/principal.js";
 import type { ToolContext } from "./context.js";
 
 /** A tool's input or output: a zod object, or the plain shape of one (`{ city: z.string() }`). */
@@ -19,19 +20,28 @@ export type Infer<S> = S extends z.ZodObject
     ? z.output<z.ZodObject<S>>
     : Record<string, never>;
 
-/** Who may use a tool, resource or prompt. Any listed scope **or** any listed role admits the caller. */
+/**
+ * Who may use a tool, resource or prompt: any listed scope **or** any listed role admits the caller,
+ * then `policy`, when given, must agree. Nothing listed: any authenticated caller.
+ */
 export interface AccessRequirements {
   /** Delegated scopes (`scp`), short names (e.g. `Weather.Read`); any one suffices. */
   readonly scopes?: readonly string[];
   /** App roles (`roles`); any one suffices. */
   readonly roles?: readonly string[];
+  /** A custom decision on the validated caller, e.g. `(user) => user.tenantId === CONTOSO`. */
+  readonly policy?: (principal: Principal) => boolean;
 }
 
 /** What a tool handler may return: text, a full MCP result, or (with `output`) the structured value. */
-export type ToolReturn<O> = [O] extends [undefined] ? string | CallToolResult | object : Infer<O> | CallToolResult;
+export type ToolReturn<O> = [O] extends [undefined]
+  ? string | CallToolResult | object
+  : Infer<O> | CallToolResult;
 
-export interface ToolOptions<I extends SchemaLike | undefined, O extends SchemaLike | undefined>
-  extends AccessRequirements {
+export interface ToolOptions<
+  I extends SchemaLike | undefined,
+  O extends SchemaLike | undefined,
+> extends AccessRequirements {
   /** Unique name the client calls (letters, digits, `_`, `-`, `.`; at most 128 characters). */
   readonly name: string;
   readonly title?: string;
@@ -41,7 +51,7 @@ export interface ToolOptions<I extends SchemaLike | undefined, O extends SchemaL
   /** When given, results are validated against it and returned as `structuredContent` too. */
   readonly output?: O;
   readonly annotations?: ToolAnnotations;
-  handler(args: Infer<I>, ctx: ToolContext): ToolReturn<O> | Promise<ToolReturn<O>>;
+  readonly handler: (args: Infer<I>, ctx: ToolContext) => ToolReturn<O> | Promise<ToolReturn<O>>;
 }
 
 export interface ToolDefinition extends AccessRequirements {
@@ -63,9 +73,21 @@ function toObject(schema: SchemaLike | undefined): z.ZodObject | undefined {
 }
 
 function checkAccess(kind: string, name: string, access: AccessRequirements): void {
+  if (access.policy !== undefined && typeof access.policy !== "function") {
+    throw new PavedError(
+      "ERR_TOOL_DEFINITION",
+      `${kind} "${name}": policy must be a function of the principal`,
+    );
+  }
   for (const list of [access.scopes, access.roles]) {
-    if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== "string" || item.trim() === ""))) {
-      throw new PavedError("ERR_TOOL_DEFINITION", `${kind} "${name}": scopes and roles must be lists of non-empty strings`);
+    if (
+      list !== undefined &&
+      (!Array.isArray(list) || list.some((item) => typeof item !== "string" || item.trim() === ""))
+    ) {
+      throw new PavedError(
+        "ERR_TOOL_DEFINITION",
+        `${kind} "${name}": scopes and roles must be lists of non-empty strings`,
+      );
     }
   }
 }
@@ -82,9 +104,10 @@ function checkAccess(kind: string, name: string, access: AccessRequirements): vo
  *   handler: ({ city, country }) => `Weather in ${city}, ${country}: Sunny`,
  * });
  */
-export function defineTool<I extends SchemaLike | undefined = undefined, O extends SchemaLike | undefined = undefined>(
-  options: ToolOptions<I, O>,
-): ToolDefinition {
+export function defineTool<
+  I extends SchemaLike | undefined = undefined,
+  O extends SchemaLike | undefined = undefined,
+>(options: ToolOptions<I, O>): ToolDefinition {
   if (typeof options.name !== "string" || !TOOL_NAME.test(options.name)) {
     throw new PavedError(
       "ERR_TOOL_DEFINITION",
@@ -108,6 +131,7 @@ export function defineTool<I extends SchemaLike | undefined = undefined, O exten
     annotations: options.annotations,
     ...(options.scopes !== undefined && { scopes: Object.freeze([...options.scopes]) }),
     ...(options.roles !== undefined && { roles: Object.freeze([...options.roles]) }),
+    ...(options.policy !== undefined && { policy: options.policy }),
     handler: options.handler as ToolDefinition["handler"],
   });
 }
@@ -119,11 +143,11 @@ export interface ResourceOptions extends AccessRequirements {
   readonly mimeType?: string;
   /** A fixed URI, or an SDK `ResourceTemplate` (`new ResourceTemplate("users://{id}", { list: undefined })`). */
   readonly uri: string | ResourceTemplate;
-  read(
+  readonly read: (
     uri: URL,
     ctx: ToolContext,
     variables: Readonly<Record<string, string | string[]>>,
-  ): ReadResourceResult | string | Promise<ReadResourceResult | string>;
+  ) => ReadResourceResult | string | Promise<ReadResourceResult | string>;
 }
 
 export interface ResourceDefinition extends ResourceOptions {
@@ -148,7 +172,10 @@ export interface PromptOptions<A extends z.ZodRawShape | undefined> extends Acce
   readonly description?: string;
   /** Prompt arguments: a shape of string schemas (`completable()` ones offer completions). */
   readonly args?: A;
-  get(args: Infer<A>, ctx: ToolContext): GetPromptResult | string | Promise<GetPromptResult | string>;
+  readonly get: (
+    args: Infer<A>,
+    ctx: ToolContext,
+  ) => GetPromptResult | string | Promise<GetPromptResult | string>;
 }
 
 export interface PromptDefinition extends AccessRequirements {
@@ -161,7 +188,9 @@ export interface PromptDefinition extends AccessRequirements {
 }
 
 /** Defines a prompt. Returning a string gives one user message with that text. */
-export function definePrompt<A extends z.ZodRawShape | undefined = undefined>(options: PromptOptions<A>): PromptDefinition {
+export function definePrompt<A extends z.ZodRawShape | undefined = undefined>(
+  options: PromptOptions<A>,
+): PromptDefinition {
   if (typeof options.name !== "string" || options.name === "" || typeof options.get !== "function") {
     throw new PavedError("ERR_TOOL_DEFINITION", "A prompt needs a name and a get function");
   }
@@ -174,6 +203,7 @@ export function definePrompt<A extends z.ZodRawShape | undefined = undefined>(op
     args: options.args === undefined ? undefined : z.object(options.args),
     ...(options.scopes !== undefined && { scopes: Object.freeze([...options.scopes]) }),
     ...(options.roles !== undefined && { roles: Object.freeze([...options.roles]) }),
+    ...(options.policy !== undefined && { policy: options.policy }),
     get: options.get as PromptDefinition["get"],
   });
 }

@@ -8,7 +8,12 @@ import type { ToolDefinition } from "./definitions.js";
 const MODULE_EXTENSIONS = new Set([".js", ".mjs"]);
 
 function isToolDefinition(value: unknown): value is ToolDefinition {
-  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "tool" && Object.isFrozen(value);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === "tool" &&
+    Object.isFrozen(value)
+  );
 }
 
 /**
@@ -34,12 +39,16 @@ export async function toolsFrom(folder: string | URL): Promise<ToolDefinition[]>
     try {
       exports = (await import(pathToFileURL(join(path, file)).href)) as Record<string, unknown>;
     } catch (cause) {
-      throw new PavedError("ERR_TOOL_DISCOVERY", `toolsFrom: cannot load ${file}: ${(cause as Error).message}`, { cause });
+      throw new PavedError(
+        "ERR_TOOL_DISCOVERY",
+        `toolsFrom: cannot load ${file}: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     for (const value of Object.values(exports)) {
       if (isToolDefinition(value)) tools.push(value);
       else if (typeof value === "function") {
-        const fromClass = toolsOf(value as new () => object);
+        const fromClass = toolsOf(value);
         if (fromClass.length > 0) tools.push(...fromClass);
       }
     }

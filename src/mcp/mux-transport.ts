@@ -80,8 +80,14 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
   }
 
   /** A request: resolves with its reply once the SDK answers (JSON) or first streams (SSE). */
-  request(message: JSONRPCRequest, extra: MessageExtraInfo, signal: AbortSignal, filter?: ResponseFilter): Promise<Reply> {
-    if (this.closed) return Promise.resolve(jsonReply(503, errorBody(message.id, -32000, "The server is shutting down")));
+  request(
+    message: JSONRPCRequest,
+    extra: MessageExtraInfo,
+    signal: AbortSignal,
+    filter?: ResponseFilter,
+  ): Promise<Reply> {
+    if (this.closed)
+      return Promise.resolve(jsonReply(503, errorBody(message.id, -32000, "The server is shutting down")));
     const id = ++this.nextId;
     return new Promise<Reply>((resolve) => {
       const exchange = new Exchange(message.id, message.method, resolve, filter);
@@ -111,7 +117,10 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
       return Promise.resolve();
     }
     this.finish(id as number, exchange);
-    let response: Record<string, unknown> = { ...(message as Record<string, unknown>), id: exchange.clientId };
+    let response: Record<string, unknown> = {
+      ...(message as Record<string, unknown>),
+      id: exchange.clientId,
+    };
     const result = response["result"];
     if (exchange.filter !== undefined && typeof result === "object" && result !== null) {
       response = { ...response, result: exchange.filter(exchange.method, result as Record<string, unknown>) };

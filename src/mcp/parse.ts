@@ -19,7 +19,12 @@ export type ParsedMessage =
       /** Tool or prompt name, or resource URI, for authorization and telemetry. */
       readonly target: string | undefined;
     }
-  | { readonly era: "modern"; readonly kind: "notification"; readonly message: JSONRPCMessage; readonly classification: MessageClassification }
+  | {
+      readonly era: "modern";
+      readonly kind: "notification";
+      readonly message: JSONRPCMessage;
+      readonly classification: MessageClassification;
+    }
   | {
       readonly era: "legacy";
       readonly kind: "request";
@@ -46,7 +51,9 @@ export function parseMessage(request: InboundRequest, text: string): ParsedMessa
   try {
     body = JSON.parse(text);
   } catch {
-    return rejection(400, "parse_error", "Parse error: the body is not valid JSON", { code: JSONRPC_PARSE_ERROR });
+    return rejection(400, "parse_error", "Parse error: the body is not valid JSON", {
+      code: JSONRPC_PARSE_ERROR,
+    });
   }
   if (Array.isArray(body)) {
     return rejection(400, "batch_not_supported", "Invalid Request: JSON-RPC batches are not supported", {
@@ -72,16 +79,26 @@ export function parseMessage(request: InboundRequest, text: string): ParsedMessa
   });
 
   if (outcome.kind === "reject") {
-    return rejection(outcome.httpStatus, outcome.code === -32020 ? "header_mismatch" : "invalid_request", outcome.message, {
-      code: outcome.code,
-      id: idOf(body),
-      ...(outcome.data !== undefined && { data: { detail: outcome.data } }),
-    });
+    return rejection(
+      outcome.httpStatus,
+      outcome.code === -32020 ? "header_mismatch" : "invalid_request",
+      outcome.message,
+      {
+        code: outcome.code,
+        id: idOf(body),
+        ...(outcome.data !== undefined && { data: { detail: outcome.data } }),
+      },
+    );
   }
 
   if (outcome.kind === "modern") {
     if (outcome.messageKind === "notification") {
-      return { era: "modern", kind: "notification", message: outcome.message, classification: outcome.classification };
+      return {
+        era: "modern",
+        kind: "notification",
+        message: outcome.message,
+        classification: outcome.classification,
+      };
     }
     const headerProblem = checkModernHeaders(request, outcome.message);
     if (headerProblem !== undefined) return headerProblem;
@@ -96,10 +113,15 @@ export function parseMessage(request: InboundRequest, text: string): ParsedMessa
 
   // 2025 era. The transport spec: an unsupported MCP-Protocol-Version MUST get 400.
   if (protocolVersionHeader !== undefined && !LEGACY_VERSIONS.has(protocolVersionHeader)) {
-    return rejection(400, "unsupported_protocol_version", `Bad Request: unsupported protocol version ${protocolVersionHeader}`, {
-      id: idOf(body),
-      data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS] },
-    });
+    return rejection(
+      400,
+      "unsupported_protocol_version",
+      `Bad Request: unsupported protocol version ${protocolVersionHeader}`,
+      {
+        id: idOf(body),
+        data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS] },
+      },
+    );
   }
   const message = body as JSONRPCMessage;
   if ("method" in message && "id" in message) {

@@ -17,12 +17,21 @@ import type { PromptDefinition, ResourceDefinition, ToolDefinition } from "./def
 /** The 2026-07-28 revision: no handshake, every request carries its own `_meta` envelope. */
 export const MODERN_PROTOCOL_VERSION = "2026-07-28";
 
+/** What the `factory` escape hatch is told about the server it is given. */
+export interface FactoryInfo {
+  /**
+   * `modern`: serves 2026-07-28 requests (no sessions, no server-to-client requests);
+   * `legacy`: serves 2025-era requests, statelessly or (in stateful mode) one session.
+   */
+  readonly era: "modern" | "legacy";
+}
+
 export interface Catalog {
   readonly tools: readonly ToolDefinition[];
   readonly resources: readonly ResourceDefinition[];
   readonly prompts: readonly PromptDefinition[];
   /** Escape hatch: registers anything else straight on each SDK server instance Paved builds. */
-  readonly factory: ((server: McpServer) => void) | undefined;
+  readonly factory: ((server: McpServer, info: FactoryInfo) => void) | undefined;
 }
 
 export interface BuildOptions {
@@ -44,7 +53,7 @@ function failure(error: unknown, ctx: ToolContext, what: string): string {
 function toToolResult(value: unknown, structured: boolean): CallToolResult {
   if (isCallToolResult(value)) return value;
   if (structured) {
-    return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value as Record<string, unknown> };
+    return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
   }
   if (value === undefined) return { content: [] };
   return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value) }] };
@@ -68,8 +77,10 @@ function registerTool(server: McpServer, tool: ToolDefinition, fallback: Request
   if (tool.input === undefined) {
     server.registerTool(tool.name, config, (sdk: ServerContext) => call({}, sdk));
   } else {
-    server.registerTool(tool.name, { ...config, inputSchema: tool.input }, (args: Record<string, unknown>, sdk) =>
-      call(args, sdk),
+    server.registerTool(
+      tool.name,
+      { ...config, inputSchema: tool.input },
+      (args: Record<string, unknown>, sdk) => call(args, sdk),
     );
   }
 }
@@ -82,7 +93,11 @@ function protocolFailure(error: unknown, ctx: ToolContext, what: string): Protoc
 }
 
 function registerResource(server: McpServer, resource: ResourceDefinition, fallback: RequestState): void {
-  const read = async (uri: URL, variables: Record<string, string | string[]>, sdk: ServerContext): Promise<ReadResourceResult> => {
+  const read = async (
+    uri: URL,
+    variables: Record<string, string | string[]>,
+    sdk: ServerContext,
+  ): Promise<ReadResourceResult> => {
     const ctx = createToolContext(sdk, fallback);
     try {
       const value = await resource.read(uri, ctx, variables);
@@ -100,7 +115,9 @@ function registerResource(server: McpServer, resource: ResourceDefinition, fallb
   if (typeof resource.uri === "string") {
     server.registerResource(resource.name, resource.uri, metadata, (uri, sdk) => read(uri, {}, sdk));
   } else {
-    server.registerResource(resource.name, resource.uri, metadata, (uri, variables, sdk) => read(uri, variables, sdk));
+    server.registerResource(resource.name, resource.uri, metadata, (uri, variables, sdk) =>
+      read(uri, variables, sdk),
+    );
   }
 }
 
@@ -122,8 +139,10 @@ function registerPrompt(server: McpServer, prompt: PromptDefinition, fallback: R
   if (prompt.args === undefined) {
     server.registerPrompt(prompt.name, config, (sdk: ServerContext) => get({}, sdk));
   } else {
-    server.registerPrompt(prompt.name, { ...config, argsSchema: prompt.args }, (args: Record<string, unknown>, sdk) =>
-      get(args, sdk),
+    server.registerPrompt(
+      prompt.name,
+      { ...config, argsSchema: prompt.args },
+      (args: Record<string, unknown>, sdk) => get(args, sdk),
     );
   }
 }
@@ -132,11 +151,13 @@ function registerPrompt(server: McpServer, prompt: PromptDefinition, fallback: R
 export function buildMcpServer(catalog: Catalog, options: BuildOptions): McpServer {
   const server = new McpServer(options.serverInfo, {
     ...(options.instructions !== undefined && { instructions: options.instructions }),
-    ...(options.era === "modern" && { supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION] }),
+    ...(options.era === "modern" && {
+      supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION],
+    }),
   });
   for (const tool of catalog.tools) registerTool(server, tool, options.fallbackState);
   for (const resource of catalog.resources) registerResource(server, resource, options.fallbackState);
   for (const prompt of catalog.prompts) registerPrompt(server, prompt, options.fallbackState);
-  catalog.factory?.(server);
+  catalog.factory?.(server, { era: options.era });
   return server;
 }

@@ -54,18 +54,29 @@ export function checkModernHeaders(request: InboundRequest, message: JSONRPCRequ
     return mismatch("(missing)", "the required MCP-Protocol-Version header is absent", message.id);
   }
   if (request.header("mcp-method") === undefined) {
-    return mismatch("(missing)", `the body names method ${message.method} but the required Mcp-Method header is absent`, message.id);
+    return mismatch(
+      "(missing)",
+      `the body names method ${message.method} but the required Mcp-Method header is absent`,
+      message.id,
+    );
   }
   if (NAME_SOURCE[message.method] === undefined) return undefined;
   const expected = nameOf(message);
   const header = request.header("mcp-name")?.trim();
   if (header === undefined) {
-    return expected === undefined ? undefined : mismatch("(missing)", "the required Mcp-Name header is absent", message.id);
+    return expected === undefined
+      ? undefined
+      : mismatch("(missing)", "the required Mcp-Name header is absent", message.id);
   }
   const decoded = decodeHeaderValue(header);
-  if (decoded === undefined) return mismatch(header, "the Mcp-Name header carries an invalid Base64 sentinel value", message.id);
+  if (decoded === undefined)
+    return mismatch(header, "the Mcp-Name header carries an invalid Base64 sentinel value", message.id);
   if (expected !== undefined && decoded !== expected) {
-    return mismatch(header, `the body names "${expected}" but the Mcp-Name header names "${decoded}"`, message.id);
+    return mismatch(
+      header,
+      `the body names "${expected}" but the Mcp-Name header names "${decoded}"`,
+      message.id,
+    );
   }
   return undefined;
 }

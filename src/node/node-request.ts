@@ -96,9 +96,14 @@ export class NodeInboundRequest implements InboundRequest {
   toWebRequest(headers?: Readonly<Record<string, string>>): Request {
     const merged = new Headers();
     const raw = this.req.rawHeaders;
-    for (let index = 0; index + 1 < raw.length; index += 2) merged.append(raw[index] as string, raw[index + 1] as string);
+    for (let index = 0; index + 1 < raw.length; index += 2)
+      merged.append(raw[index] as string, raw[index + 1] as string);
     for (const [name, value] of Object.entries(headers ?? {})) merged.set(name, value);
     const host = this.header("host") ?? "localhost";
-    return new Request(`http://${host}${this.path}${this.search}`, { method: this.method, headers: merged, signal: this.signal });
+    return new Request(`http://${host}${this.path}${this.search}`, {
+      method: this.method,
+      headers: merged,
+      signal: this.signal,
+    });
   }
 }

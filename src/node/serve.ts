@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { internalsOf, type McpHost } from "../host.js";
+import { internalsOf } from "../host-internals.js";
+import type { McpHost } from "../host-options.js";
 import { createNodeHandler } from "./handler.js";
 
 export interface ServeOptions {
@@ -27,7 +28,8 @@ export interface RunningServer {
 function portFrom(value: string | undefined): number | undefined {
   if (value === undefined || value === "") return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`PORT must be an integer from 0 to 65535, got "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new RangeError(`PORT must be an integer from 0 to 65535, got "${value}"`);
   return port;
 }
 
@@ -54,6 +56,8 @@ export async function serve(host: McpHost, options: ServeOptions = {}): Promise<
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above only this often (default 30 s): slow clients would linger.
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
       requireHostHeader: true,
     },
     (req, res) => {
@@ -76,7 +80,9 @@ export async function serve(host: McpHost, options: ServeOptions = {}): Promise<
   });
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = new URL(`http://${urlHost === "0.0.0.0" || urlHost === "[::]" ? "localhost" : urlHost}:${address.port}${host.info.path}`);
+  const url = new URL(
+    `http://${urlHost === "0.0.0.0" || urlHost === "[::]" ? "localhost" : urlHost}:${address.port}${host.info.path}`,
+  );
 
   const onSignal = (signal: NodeJS.Signals): void => {
     internals.logger.info({ signal }, "shutting down: draining in-flight requests");

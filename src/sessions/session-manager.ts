@@ -10,6 +10,8 @@ import {
 import type { Principal } from "../auth/principal.js";
 import type { InboundRequest, Reply } from "../http/exchange.js";
 import { rejection } from "../http/responses.js";
+import { stateFromAuthInfo } from "../mcp/context.js";
+import type { ListFilter } from "../mcp/dispatcher.js";
 import type { ParsedMessage } from "../mcp/parse.js";
 import type { Logger } from "../telemetry/logger.js";
 import { MemoryEventStore } from "./memory-event-store.js";
@@ -21,6 +23,8 @@ export interface SessionManagerOptions {
   /** A fresh SDK server with the catalog registered: each session owns one. */
   readonly newServer: () => McpServer;
   readonly logger: Logger;
+  /** Narrows list results to what the calling principal may use; `undefined` lists everything. */
+  readonly filter: ListFilter | undefined;
 }
 
 interface Session {
@@ -50,6 +54,34 @@ function notFound(): Reply {
   return rejection(404, "session_not_found", "Session not found", { code: -32001 });
 }
 
+const LIST_METHODS = new Set(["tools/list", "prompts/list", "resources/list"]);
+
+/**
+ * Lists in a session are answered by the SDK's own transport; this narrows each list result to
+ * what the principal that asked may use (the principal rides on the request's AuthInfo).
+ */
+function filterLists(transport: WebStandardStreamableHTTPServerTransport, filter: ListFilter): void {
+  const asked = new Map<string | number, { method: string; principal: Principal }>();
+  const inbound = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if ("method" in message && "id" in message && LIST_METHODS.has(message.method)) {
+      const principal = stateFromAuthInfo(extra?.authInfo)?.principal;
+      if (principal !== undefined) asked.set(message.id, { method: message.method, principal });
+    }
+    inbound?.(message, extra);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = (message, options) => {
+    if ("result" in message && asked.has(message.id)) {
+      const { method, principal } = asked.get(message.id) as { method: string; principal: Principal };
+      asked.delete(message.id);
+      return send({ ...message, result: filter(principal, method, message.result) }, options);
+    }
+    if ("error" in message) asked.delete(message.id as string | number);
+    return send(message, options);
+  };
+}
+
 /**
  * The opt-in stateful mode for 2025-era clients: one SDK server and streamable HTTP transport per
  * session, each session bound to the principal that created it. Another principal presenting the
@@ -63,9 +95,12 @@ export class SessionManager {
 
   constructor(options: SessionManagerOptions) {
     this.options = options;
-    this.sweeper = setInterval(() => {
-      this.sweep();
-    }, Math.min(60_000, Math.max(250, options.idleTimeoutMs / 4)));
+    this.sweeper = setInterval(
+      () => {
+        this.sweep();
+      },
+      Math.min(60_000, Math.max(250, options.idleTimeoutMs / 4)),
+    );
     this.sweeper.unref();
   }
 
@@ -79,7 +114,12 @@ export class SessionManager {
     return parsed?.era === "legacy" && isInitializeRequest(parsed.message);
   }
 
-  async handle(request: InboundRequest, parsed: ParsedMessage | undefined, principal: Principal, authInfo: AuthInfo): Promise<Reply> {
+  async handle(
+    request: InboundRequest,
+    parsed: ParsedMessage | undefined,
+    principal: Principal,
+    authInfo: AuthInfo,
+  ): Promise<Reply> {
     const sessionId = request.header("mcp-session-id");
     if (sessionId === undefined) {
       if (request.method !== "POST" || parsed === undefined || !isInitializeRequest(parsed.message)) {
@@ -90,10 +130,13 @@ export class SessionManager {
     const session = this.sessions.get(sessionId);
     if (session === undefined || session.owner !== principal.id) return notFound();
     session.lastSeen = Date.now();
-    const response = await session.transport.handleRequest(request.toWebRequest(this.versionOverride(request, session)), {
-      authInfo,
-      ...(parsed !== undefined && { parsedBody: parsed.message }),
-    });
+    const response = await session.transport.handleRequest(
+      request.toWebRequest(this.versionOverride(request, session)),
+      {
+        authInfo,
+        ...(parsed !== undefined && { parsedBody: parsed.message }),
+      },
+    );
     return { kind: "web", response };
   }
 
@@ -104,17 +147,28 @@ export class SessionManager {
    */
   private versionOverride(request: InboundRequest, session: Session): Record<string, string> | undefined {
     const header = request.header("mcp-protocol-version");
-    if (header === undefined || header === session.protocolVersion || !SUPPORTED.has(header)) return undefined;
+    if (header === undefined || header === session.protocolVersion || !SUPPORTED.has(header))
+      return undefined;
     return { "mcp-protocol-version": session.protocolVersion };
   }
 
-  private async open(request: InboundRequest, parsed: ParsedMessage, principal: Principal, authInfo: AuthInfo): Promise<Reply> {
+  private async open(
+    request: InboundRequest,
+    parsed: ParsedMessage,
+    principal: Principal,
+    authInfo: AuthInfo,
+  ): Promise<Reply> {
     if (this.sessions.size >= this.options.maxTotal) {
       this.sweep();
       if (this.sessions.size >= this.options.maxTotal) {
-        return rejection(503, "session_limit", "Service Unavailable: too many open sessions, try again later", {
-          headers: { "retry-after": "5" },
-        });
+        return rejection(
+          503,
+          "session_limit",
+          "Service Unavailable: too many open sessions, try again later",
+          {
+            headers: { "retry-after": "5" },
+          },
+        );
       }
     }
     this.evictBeyondCap(principal.id);
@@ -125,7 +179,14 @@ export class SessionManager {
       eventStore: new MemoryEventStore(),
       retryInterval: RETRY_MS,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { id, owner: principal.id, protocolVersion, server, transport, lastSeen: Date.now() });
+        this.sessions.set(id, {
+          id,
+          owner: principal.id,
+          protocolVersion,
+          server,
+          transport,
+          lastSeen: Date.now(),
+        });
       },
       onsessionclosed: (id) => {
         this.sessions.delete(id);
@@ -135,6 +196,7 @@ export class SessionManager {
       if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId);
     };
     await server.connect(transport);
+    if (this.options.filter !== undefined) filterLists(transport, this.options.filter);
     const response = await transport.handleRequest(request.toWebRequest(), {
       authInfo,
       parsedBody: parsed.message,
@@ -146,7 +208,8 @@ export class SessionManager {
     const owned = [...this.sessions.values()].filter((session) => session.owner === owner);
     if (owned.length < this.options.maxPerUser) return;
     owned.sort((a, b) => a.lastSeen - b.lastSeen);
-    for (const session of owned.slice(0, owned.length - this.options.maxPerUser + 1)) this.closeSession(session);
+    for (const session of owned.slice(0, owned.length - this.options.maxPerUser + 1))
+      this.closeSession(session);
   }
 
   private sweep(): void {

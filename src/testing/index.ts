@@ -1,5 +1,5 @@
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import type { McpHost } from "../host.js";
+import type { McpHost } from "../host-options.js";
 
 export interface ConnectOptions {
   /** `modern` negotiates 2026-07-28; `legacy` (default of the SDK client) uses the 2025 handshake. */
@@ -30,7 +30,9 @@ export async function connectClient(host: McpHost, options: ConnectOptions = {})
   );
   const transport = new StreamableHTTPClientTransport(endpointOf(host), {
     fetch: (input, init) => host.fetch(new Request(input, init)),
-    ...(options.token !== undefined && { requestInit: { headers: { authorization: `Bearer ${options.token}` } } }),
+    ...(options.token !== undefined && {
+      requestInit: { headers: { authorization: `Bearer ${options.token}` } },
+    }),
   });
   await client.connect(transport);
   return client;
