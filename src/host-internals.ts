@@ -1,8 +1,11 @@
 import type { PavedConfig } from "./config/schema.js";
 import { PavedError } from "./errors.js";
 import type { InboundRequest, Reply } from "./http/exchange.js";
+import type { MetricsSource } from "./http/metrics-route.js";
 import type { McpHost } from "./host-options.js";
 import type { Logger } from "./telemetry/logger.js";
+import type { ListeningAddress } from "./sessions/setup.js";
+import type { Telemetry } from "./telemetry/telemetry.js";
 
 /** What the Node adapter and the CLI need beyond the public face; not part of the public API. */
 export interface HostInternals {
@@ -13,6 +16,11 @@ export interface HostInternals {
   start(): Promise<void>;
   readonly logger: Logger;
   readonly config: PavedConfig;
+  /** `serve()` reports where it listens: the default replica URL other replicas forward to. */
+  listening(address: ListeningAddress): void;
+  readonly telemetry: Telemetry;
+  /** With `telemetry.prometheus`: where `GET /metrics` reads from (the CLI attaches the Prometheus exporter). */
+  exposeMetrics(source: MetricsSource): void;
 }
 
 export const HOST_INTERNALS: unique symbol = Symbol("paved.host");

@@ -6,6 +6,8 @@ import { PavedError } from "./errors.js";
 import type { ReadinessCheck } from "./http/routes.js";
 import type { PromptDefinition, ResourceDefinition, ToolDefinition } from "./mcp/definitions.js";
 import type { FactoryInfo } from "./mcp/server-builder.js";
+import type { RateLimitStore } from "./rate-limit/store.js";
+import type { SessionRegistry } from "./sessions/session-registry.js";
 import type { Logger } from "./telemetry/logger.js";
 
 /** The request a hook is told about: never its headers or body, which may hold credentials. */
@@ -68,6 +70,22 @@ export interface McpHostOptions {
   readonly readiness?: readonly ReadinessCheck[];
   /** Where logs go. Default: JSON lines on standard output at `telemetry.logLevel`. */
   readonly logger?: Logger;
+  /**
+   * Where rate-limit counters live. Default: Redis when `store.redis` is set, else this process's
+   * memory. The host closes only a store it made.
+   */
+  readonly rateLimitStore?: RateLimitStore;
+  /**
+   * Where audit events go (`auth.failed`, `access.denied`, `rate_limited`, `tool.invoked`), always
+   * at `info`. Default: `telemetry.auditLog` (by default a child of `logger` with `stream: "audit"`).
+   */
+  readonly auditLogger?: Logger;
+  /**
+   * Stateful mode: where sessions are recorded (which replica holds each one). Default: Redis when
+   * `store.redis` is set, else this process's memory. Hosts given the same registry act as replicas
+   * that forward each other's sessions (they need the same `server.stateKeys`).
+   */
+  readonly sessionRegistry?: SessionRegistry;
 }
 
 /** What the CLI and adapters may ask a host about itself. */

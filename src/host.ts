@@ -7,23 +7,28 @@ import {
   type AuthorizeOptions,
 } from "./auth/authorize.js";
 import { resolveIdentity } from "./auth/identity.js";
-import { ANONYMOUS } from "./auth/principal.js";
 import { createProtectedResourceRoute, metadataUrl } from "./auth/protected-resource.js";
 import { isLoadedConfig, parseConfig } from "./config/load.js";
 import { createEdgeGuard } from "./http/edge-guard.js";
+import { createMetricsRoute, METRICS_PATH, type MetricsSource } from "./http/metrics-route.js";
 import { edgeGuardOptions, publicOriginResolver } from "./http/edge-options.js";
 import { createPublicRoutes } from "./http/routes.js";
 import { fromWebRequest } from "./http/web-request.js";
 import { toWebResponse } from "./http/web-response.js";
 import { HOST_INTERNALS, type HostInternals } from "./host-internals.js";
 import { checkOptions, type McpHost, type McpHostOptions } from "./host-options.js";
-import type { RequestState } from "./mcp/context.js";
+
 import type { AccessRequirements } from "./mcp/definitions.js";
 import { Dispatcher } from "./mcp/dispatcher.js";
 import { buildMcpServer, type Catalog } from "./mcp/server-builder.js";
 import { createPipeline } from "./pipeline.js";
+import { createRateLimits } from "./rate-limit/setup.js";
 import { SessionManager } from "./sessions/session-manager.js";
-import { createLogger } from "./telemetry/logger.js";
+import { createScaleOut } from "./sessions/setup.js";
+import { createAuditLog } from "./telemetry/audit.js";
+import { createAuditLogger, createLogger } from "./telemetry/logger.js";
+import { RequestScope } from "./telemetry/request-scope.js";
+import { createTelemetry } from "./telemetry/telemetry.js";
 
 export type { HostInfo, McpHost, McpHostOptions, RejectionEvent, RequestInfo } from "./host-options.js";
 
@@ -58,11 +63,31 @@ export function createMcpHost(options: McpHostOptions): McpHost {
       level: config.telemetry.logLevel,
       serviceName: config.telemetry.serviceName ?? options.server.name,
     });
+  const serviceName = config.telemetry.serviceName ?? options.server.name;
+  const auditLogger =
+    options.auditLogger ?? createAuditLogger(config.telemetry.auditLog, { log: logger, serviceName });
+  const wellKnown = "/.well-known/oauth-protected-resource";
+  const telemetry = createTelemetry({
+    logger,
+    audit: auditLogger === undefined ? undefined : createAuditLog(auditLogger),
+    tools: new Set((options.tools ?? []).map((tool) => tool.name)),
+    prompts: new Set((options.prompts ?? []).map((prompt) => prompt.name)),
+    routes: new Set([
+      server.path,
+      "/healthz",
+      "/readyz",
+      METRICS_PATH,
+      wellKnown,
+      `${wellKnown}${server.path === "/" ? "" : server.path}`,
+    ]),
+    captureContent: config.telemetry.captureContent,
+  });
   const identity = resolveIdentity(config, {
     tokenValidator: options.tokenValidator,
     authorizationServers: options.authorizationServers,
     insecureNoAuth: options.insecureNoAuth === true,
     logger,
+    observer: telemetry.metrics,
   });
 
   const catalog: Catalog = {
@@ -71,13 +96,15 @@ export function createMcpHost(options: McpHostOptions): McpHost {
     prompts: options.prompts ?? [],
     factory: options.factory,
   };
-  const fallbackState: RequestState = { principal: ANONYMOUS, requestId: "none", logger };
+  const fallbackState = new RequestScope("none", logger);
+  const scaleOut = createScaleOut(config, { registry: options.sessionRegistry, logger });
   const build = (era: "modern" | "legacy"): McpServer =>
     buildMcpServer(catalog, {
       serverInfo: options.server,
       instructions: options.instructions,
       era,
       fallbackState,
+      requestState: scaleOut.requestState,
     });
 
   const originOf = publicOriginResolver(config);
@@ -109,17 +136,21 @@ export function createMcpHost(options: McpHostOptions): McpHost {
     (principal, method, result) =>
       unrestricted ? result : filterListResult(authorization, principal, method, result),
     logger,
+    telemetry.operations,
   );
-  const sessions = server.stateless
-    ? undefined
-    : new SessionManager({
-        ...server.sessions,
-        newServer: () => build("legacy"),
-        logger,
-        filter: unrestricted
-          ? undefined
-          : (principal, method, result) => filterListResult(authorization, principal, method, result),
-      });
+  const sessions =
+    scaleOut.sessions === undefined
+      ? undefined
+      : new SessionManager({
+          ...server.sessions,
+          ...scaleOut.sessions,
+          newServer: () => build("legacy"),
+          logger,
+          telemetry,
+          filter: unrestricted
+            ? undefined
+            : (principal, method, result) => filterListResult(authorization, principal, method, result),
+        });
 
   const everything: readonly AccessRequirements[] = [
     ...catalog.tools,
@@ -130,8 +161,17 @@ export function createMcpHost(options: McpHostOptions): McpHost {
     Object.freeze([...new Set(everything.flatMap((item) => pick(item) ?? []))]);
 
   let draining = false;
+  let metricsSource: MetricsSource | undefined;
   let stopped = false;
   const readiness = [...(options.readiness ?? [])];
+  const rateLimits = createRateLimits(config, {
+    store: options.rateLimitStore,
+    tools: catalog.tools,
+    authenticated: identity.validator !== undefined,
+    logger,
+  });
+  if (rateLimits.readiness !== undefined) readiness.push(rateLimits.readiness);
+  if (scaleOut.readiness !== undefined) readiness.push(scaleOut.readiness);
   const managed = identity.managed;
   if (managed !== undefined) readiness.unshift({ name: "identity", check: () => managed.ready() });
 
@@ -139,7 +179,9 @@ export function createMcpHost(options: McpHostOptions): McpHost {
     mcpPath: server.path,
     maxBodyBytes: server.maxBodyBytes,
     logger,
+    telemetry,
     edgeGuard: createEdgeGuard(edgeGuardOptions(config)),
+    preAuthLimit: rateLimits.stages.preAuth,
     publicRoutes: [
       ...(identity.authorizationServers.length === 0
         ? []
@@ -155,18 +197,18 @@ export function createMcpHost(options: McpHostOptions): McpHost {
             ),
           ]),
       createPublicRoutes({ checks: readiness, draining: () => draining }),
+      ...(config.telemetry.prometheus ? [createMetricsRoute(() => metricsSource)] : []),
     ],
     authenticate: createAuthenticate({
       validator: identity.validator,
       challengeScopes: identity.supportedScopes,
       resourceMetadataUrl,
-      logger,
     }),
     onAuthenticated: options.onAuthenticated,
+    rateLimit: rateLimits.stages.perCaller,
     authorize: unrestricted ? () => undefined : createAuthorize(authorization),
     sessions,
-    dispatch: (parsed, authInfo, principal, signal) =>
-      dispatcher.dispatch(parsed, authInfo, principal, signal),
+    dispatch: (parsed, authInfo, state, signal) => dispatcher.dispatch(parsed, authInfo, state, signal),
     onRejected: options.onRejected,
     stopped: () => stopped,
   });
@@ -188,6 +230,11 @@ export function createMcpHost(options: McpHostOptions): McpHost {
     },
     logger,
     config,
+    telemetry,
+    listening: scaleOut.listening,
+    exposeMetrics(source) {
+      metricsSource = source;
+    },
   };
   void internals.start();
 
@@ -200,7 +247,8 @@ export function createMcpHost(options: McpHostOptions): McpHost {
       stopped = true;
       draining = true;
       managed?.close();
-      await Promise.all([dispatcher.close(), sessions?.close()]);
+      await Promise.all([dispatcher.close(), sessions?.close(), rateLimits.close()]);
+      await scaleOut.close();
     },
     info: Object.freeze({
       name: options.server.name,

@@ -37,6 +37,15 @@ export {
 } from "./auth/token-validator.js";
 export type { AccessRule } from "./auth/authorize.js";
 export type { ReadinessCheck } from "./http/routes.js";
+export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from "./rate-limit/memory-store.js";
+export { createRedisStore, StoreUnavailableError, type RedisStoreOptions } from "./rate-limit/redis-store.js";
+export type {
+  RateLimitStore,
+  ConsumeRequest,
+  ConsumeResult,
+  LimitDecision,
+  LimitRule,
+} from "./rate-limit/store.js";
 export {
   PavedError,
   ConfigError,
@@ -45,4 +54,15 @@ export {
   type ConfigIssue,
   type ConfigSource,
 } from "./errors.js";
-export { ResourceTemplate, completable } from "@modelcontextprotocol/server";
+export {
+  type SessionRegistry,
+  type SessionRecord,
+  type RegistryLimits,
+} from "./sessions/session-registry.js";
+export { createMemorySessionRegistry } from "./sessions/memory-session-registry.js";
+export {
+  createRedisSessionRegistry,
+  type RedisSessionRegistryOptions,
+} from "./sessions/redis-session-registry.js";
+export type { RedisEval } from "./sessions/redis-eval.js";
+export { ResourceTemplate, completable, inputRequired, acceptedContent } from "@modelcontextprotocol/server";

@@ -1,6 +1,7 @@
 import type { InboundRequest, Reply } from "../http/exchange.js";
 import { oauthReply } from "../http/responses.js";
 import type { ParsedMessage } from "../mcp/parse.js";
+import type { AccessRuleKind } from "../telemetry/audit.js";
 import { bearerChallenge } from "./challenge.js";
 import type { Principal } from "./principal.js";
 
@@ -68,11 +69,18 @@ function ruleFor(options: AuthorizeOptions, parsed: ParsedMessage): AccessRule |
 export function createAuthorize(
   options: AuthorizeOptions,
 ): (request: InboundRequest, principal: Principal, parsed: ParsedMessage | undefined) => Reply | undefined {
-  function deny(request: InboundRequest, principal: Principal, rule: AccessRule, what: string): Reply {
+  function deny(
+    request: InboundRequest,
+    principal: Principal,
+    rule: AccessRule,
+    what: string,
+    kind: AccessRuleKind,
+    target?: string,
+  ): Reply {
     const scope = [...new Set([...principal.scopes, ...(rule.scopes ?? [])])].map(options.qualify);
     const description = `The access token does not grant ${what}`;
     const resourceMetadata = options.resourceMetadataUrl(request);
-    return oauthReply(403, "insufficient_scope", description, {
+    const reply = oauthReply(403, "insufficient_scope", description, {
       "www-authenticate": bearerChallenge({
         error: "insufficient_scope",
         description,
@@ -80,6 +88,16 @@ export function createAuthorize(
         ...(resourceMetadata !== undefined && { resourceMetadata }),
       }),
     });
+    return {
+      ...reply,
+      detail: {
+        kind: "access",
+        rule: kind,
+        target,
+        missingScopes: (rule.scopes ?? []).filter((name) => !principal.scopes.includes(name)),
+        missingRoles: (rule.roles ?? []).filter((name) => !principal.roles.includes(name)),
+      },
+    };
   }
   const endpointRule: AccessRule = { scopes: options.endpointScopes };
   const endpointAdmits = (principal: Principal): boolean =>
@@ -88,13 +106,21 @@ export function createAuthorize(
       options.endpointScopes.some((scope) => principal.scopes.includes(scope))) &&
     (options.endpointPolicy === undefined || options.endpointPolicy(principal));
   return function authorize(request, principal, parsed) {
-    if (!endpointAdmits(principal)) return deny(request, principal, endpointRule, "access to this server");
+    if (!endpointAdmits(principal))
+      return deny(request, principal, endpointRule, "access to this server", "endpoint");
     if (parsed?.kind !== "request") return undefined;
     const rule = ruleFor(options, parsed);
     if (permits(principal, rule)) return undefined;
     const method = parsed.message.method;
     const what = method === "tools/call" ? "tool" : method === "prompts/get" ? "prompt" : "resource";
-    return deny(request, principal, rule ?? {}, `access to the ${what} ${parsed.target ?? ""}`);
+    return deny(
+      request,
+      principal,
+      rule ?? {},
+      `access to the ${what} ${parsed.target ?? ""}`,
+      what,
+      parsed.target,
+    );
   };
 }
 

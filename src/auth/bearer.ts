@@ -9,7 +9,7 @@ export type BearerResult =
   | { readonly kind: "token"; readonly token: string }
   /** No credentials at all, or a scheme other than Bearer: challenge without an error code (RFC 6750 §3.1). */
   | { readonly kind: "missing" }
-  /** Malformed or repeated credentials, or a token in the query: 400 `invalid_request`. */
+  /** Malformed or repeated credentials, or a token in the query as well as the header: 400 `invalid_request`. */
   | { readonly kind: "invalid_request"; readonly description: string }
   /** Syntactically a bearer credential, but not a usable token: 401 `invalid_token`. */
   | { readonly kind: "invalid_token"; readonly description: string };
@@ -19,8 +19,9 @@ function queryHasToken(search: string): boolean {
 }
 
 /**
- * Extracts the bearer token from the `Authorization` header: the only place Paved reads tokens from
- * (MCP forbids tokens in the query string; a query token is refused, never used).
+ * Extracts the bearer token from the `Authorization` header: the only place Paved reads tokens from.
+ * MCP forbids tokens in the query string, so one there is never read: alone it counts as no
+ * credentials at all (AUTH-06), next to a header it is a second method (AUTH-05, 400).
  */
 export function extractBearer(request: InboundRequest): BearerResult {
   const values = request.headerValues("authorization");
@@ -28,11 +29,7 @@ export function extractBearer(request: InboundRequest): BearerResult {
     return { kind: "invalid_request", description: "More than one Authorization header" };
   const value = values[0] ?? request.header("authorization");
   const inQuery = queryHasToken(request.search);
-  if (value === undefined) {
-    return inQuery
-      ? { kind: "invalid_request", description: "Access tokens are not accepted in the query string" }
-      : { kind: "missing" };
-  }
+  if (value === undefined) return { kind: "missing" };
   if (inQuery)
     return { kind: "invalid_request", description: "More than one method of sending the access token" };
   const space = value.indexOf(" ");

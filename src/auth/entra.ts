@@ -2,7 +2,6 @@ import type { AzureAdConfig } from "../config/schema.js";
 import { createJwksCache, fetchJson, isFetchableUrl, type JwksCache } from "./jwks-cache.js";
 import {
   createReadiness,
-  deepFreeze,
   inspectJwt,
   listClaim,
   stringClaim,
@@ -11,6 +10,7 @@ import {
   type JwtValidatorOptions,
   type VerifiedJwt,
 } from "./jwt-validator.js";
+import { deepFreeze } from "../freeze.js";
 import type { Principal } from "./principal.js";
 import { InvalidTokenError, type ManagedTokenValidator, type ValidatedToken } from "./token-validator.js";
 
@@ -76,6 +76,7 @@ export function createEntraValidator(
       keys = createJwksCache(jwksUri, {
         ...fetchOptions,
         ...(options.logger !== undefined && { logger: options.logger }),
+        ...(options.observer !== undefined && { observer: options.observer }),
       });
       caches.set(jwksUri, keys);
     }
@@ -144,19 +145,22 @@ export function createEntraValidator(
     ) {
       throw new InvalidTokenError("client", "The client application is not allowed to call this server");
     }
-    const oid = stringClaim(claims, "oid");
+    const oid = stringClaim(claims, "oid")?.toLowerCase();
     const isAppOnly =
       stringClaim(claims, "idtyp") === "app" ||
       (scopes.length === 0 && (oid === undefined || oid === stringClaim(claims, "sub")));
+    // GUIDs are case-insensitive: one spelling, so that one caller is one principal id.
+    const tenant = tid.toLowerCase();
     let id: string;
-    if (oid !== undefined && oid !== "") id = `${tid}:${oid}`;
-    else if (isAppOnly && clientId !== undefined && clientId !== "") id = `${tid}:app:${clientId}`;
+    if (oid !== undefined && oid !== "") id = `${tenant}:${oid}`;
+    else if (isAppOnly && clientId !== undefined && clientId !== "")
+      id = `${tenant}:app:${clientId.toLowerCase()}`;
     else throw new InvalidTokenError("claims", "The access token has no object ID");
     const name = stringClaim(claims, "name");
     const username = stringClaim(claims, "preferred_username") ?? stringClaim(claims, "upn");
     return Object.freeze({
       id,
-      tenantId: tid,
+      tenantId: tenant,
       ...(oid !== undefined && oid !== "" && { objectId: oid }),
       ...(clientId !== undefined && { clientId }),
       ...(name !== undefined && { name }),
@@ -200,6 +204,6 @@ export function createEntraValidator(
     start: () => readiness.start(),
     ready: () => readiness.ready(),
     close: () => readiness.close(),
-    validate: withTokenCache(validateUncached, options.tokenCache),
+    validate: withTokenCache(validateUncached, options.tokenCache, options.observer),
   };
 }

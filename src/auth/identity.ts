@@ -2,6 +2,7 @@ import type { PavedConfig } from "../config/schema.js";
 import { PavedError } from "../errors.js";
 import { isLoopbackHostname } from "../http/loopback.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { IdentityObserver } from "../telemetry/metrics.js";
 import { createEntraValidator } from "./entra.js";
 import { createOidcValidator } from "./oidc.js";
 import type { ManagedTokenValidator, TokenValidator } from "./token-validator.js";
@@ -12,6 +13,8 @@ export interface IdentityOptions {
   readonly authorizationServers: readonly string[] | undefined;
   readonly insecureNoAuth: boolean;
   readonly logger: Logger;
+  /** The host's metrics: token-cache lookups and key-set fetches of the built-in validators. */
+  readonly observer?: IdentityObserver;
 }
 
 /** How this host authenticates, resolved once from configuration and options. */
@@ -106,7 +109,10 @@ export function resolveIdentity(config: PavedConfig, options: IdentityOptions): 
   }
 
   if (config.azureAd !== undefined) {
-    const validator = createEntraValidator(config.azureAd, { logger: options.logger });
+    const validator = createEntraValidator(config.azureAd, {
+      logger: options.logger,
+      ...(options.observer !== undefined && { observer: options.observer }),
+    });
     const prefix = `${validator.applicationIdUri}/`;
     return {
       validator,
@@ -131,7 +137,11 @@ export function resolveIdentity(config: PavedConfig, options: IdentityOptions): 
       "createMcpHost: oidc needs audiences, or server.resourceHost to derive the audience from",
     );
   }
-  const validator = createOidcValidator(oidc, { audiences, logger: options.logger });
+  const validator = createOidcValidator(oidc, {
+    audiences,
+    logger: options.logger,
+    ...(options.observer !== undefined && { observer: options.observer }),
+  });
   return {
     validator,
     managed: validator,

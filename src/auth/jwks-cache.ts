@@ -1,5 +1,6 @@
 import { importJWK, type CryptoKey, type JWK } from "jose";
 import type { Logger } from "../telemetry/logger.js";
+import type { IdentityObserver } from "../telemetry/metrics.js";
 import { IdentityUnavailableError, InvalidTokenError } from "./token-validator.js";
 
 /** A public key exactly as the issuer published it; Entra adds members such as `issuer`. */
@@ -31,6 +32,8 @@ export interface JwksCacheOptions extends FetchJsonOptions {
   readonly maxKeys?: number;
   /** Refresh failures are logged here at `warn`; nothing is logged when absent. */
   readonly logger?: Pick<Logger, "warn">;
+  /** Told about every fetch and whether it gave a usable key set (`paved.auth.jwks.refreshes`). */
+  readonly observer?: Pick<IdentityObserver, "keySetRefresh">;
 }
 
 /** One issuer key set: fetched by us, last-known-good kept, keys imported once. */
@@ -213,7 +216,9 @@ export function createJwksCache(url: string, options: JwksCacheOptions = {}): Jw
         timer = setInterval(() => void refresh(), options.refreshIntervalMs ?? DEFAULT_REFRESH_MS);
         timer.unref();
       }
+      options.observer?.keySetRefresh(true);
     } catch (error) {
+      options.observer?.keySetRefresh(false);
       options.logger?.warn(
         { url, err: error },
         entries.length > 0 ? "key set refresh failed; keeping the last good keys" : "key set unavailable",

@@ -1,5 +1,6 @@
 import { errors, jwtVerify } from "jose";
 import type { Logger } from "../telemetry/logger.js";
+import type { IdentityObserver } from "../telemetry/metrics.js";
 import { MAX_TOKEN_LENGTH } from "./bearer.js";
 import type { JwksCache, JwksCacheOptions, PublishedJwk } from "./jwks-cache.js";
 import { createTokenCache, type TokenCacheOptions } from "./token-cache.js";
@@ -18,6 +19,8 @@ export interface JwtValidatorOptions {
   readonly keys?: Omit<JwksCacheOptions, "fetch" | "logger">;
   /** Validated-token cache tuning (default 10 000 entries). */
   readonly tokenCache?: Pick<TokenCacheOptions, "maxEntries">;
+  /** Told about token-cache lookups and key-set fetches (the host's metrics). */
+  readonly observer?: IdentityObserver;
 }
 
 /** A token that passed the shape checks, before any signature check: nothing in it is trusted yet. */
@@ -178,20 +181,6 @@ export async function verifyJwt(token: string, options: VerifyJwtOptions): Promi
   }
 }
 
-/** Claims as a {@link Principal} exposes them: frozen all the way down (plain JSON, bounded by the token size). */
-export function deepFreeze<T>(value: T): T {
-  const pending: unknown[] = [value];
-  // Bounded: JSON from a ≤ 16 KiB token has finitely many nodes and no cycles.
-  while (pending.length > 0) {
-    const node = pending.pop();
-    if (typeof node === "object" && node !== null && !Object.isFrozen(node)) {
-      Object.freeze(node);
-      pending.push(...(Object.values(node) as unknown[]));
-    }
-  }
-  return value;
-}
-
 /** A claim that must be a string when present; another type makes the token invalid (`claims`). */
 export function stringClaim(claims: Readonly<Record<string, unknown>>, name: string): string | undefined {
   const value = claims[name];
@@ -222,12 +211,14 @@ export function listClaim(
 export function withTokenCache(
   validate: (token: string) => Promise<ValidatedToken>,
   options: Pick<TokenCacheOptions, "maxEntries"> = {},
+  observer?: Pick<IdentityObserver, "tokenCacheLookup">,
 ): (token: string) => Promise<ValidatedToken> {
   const cache = createTokenCache<ValidatedToken>(options);
   return async function validateCached(token) {
     if (token.length > MAX_TOKEN_LENGTH)
       throw new InvalidTokenError("malformed", "The access token is empty or too large");
     const cached = cache.get(token);
+    observer?.tokenCacheLookup(cached !== undefined);
     if (cached !== undefined) return cached;
     const validated = await validate(token);
     cache.set(token, validated, validated.expiresAt);

@@ -3,7 +3,6 @@ import { createJwksCache, fetchJson, isFetchableUrl, type JwksCache } from "./jw
 import {
   ACCESS_TOKEN_TYPES,
   createReadiness,
-  deepFreeze,
   inspectJwt,
   listClaim,
   stringClaim,
@@ -12,6 +11,7 @@ import {
   type JwtValidatorOptions,
   type VerifiedJwt,
 } from "./jwt-validator.js";
+import { deepFreeze } from "../freeze.js";
 import type { Principal } from "./principal.js";
 import { InvalidTokenError, type ManagedTokenValidator, type ValidatedToken } from "./token-validator.js";
 
@@ -77,7 +77,11 @@ export function createOidcValidator(config: OidcConfig, options: OidcValidatorOp
     throw new TypeError("createOidcValidator: at least one audience is required");
   const audiences = [...options.audiences];
   const fetchOptions = { ...options.keys, ...(options.fetch !== undefined && { fetch: options.fetch }) };
-  const keyOptions = { ...fetchOptions, ...(options.logger !== undefined && { logger: options.logger }) };
+  const keyOptions = {
+    ...fetchOptions,
+    ...(options.logger !== undefined && { logger: options.logger }),
+    ...(options.observer !== undefined && { observer: options.observer }),
+  };
   const types = config.requireAccessTokenType ? ACCESS_TOKEN_TYPES : undefined;
   let keys: JwksCache | undefined =
     config.jwksUri !== undefined ? createJwksCache(config.jwksUri, keyOptions) : undefined;
@@ -134,6 +138,6 @@ export function createOidcValidator(config: OidcConfig, options: OidcValidatorOp
     start: () => readiness.start(),
     ready: () => readiness.ready(),
     close: () => readiness.close(),
-    validate: withTokenCache(validateUncached, options.tokenCache),
+    validate: withTokenCache(validateUncached, options.tokenCache, options.observer),
   };
 }

@@ -1,3 +1,4 @@
+import { loadConfig } from "../config/load.js";
 import type { PavedConfig } from "../config/schema.js";
 import { isLoopbackHostname } from "../http/loopback.js";
 
@@ -136,4 +137,15 @@ export function formatFindings(findings: readonly Finding[]): string {
   return [...lines, "", `paved doctor: ${errors} error(s), ${findings.length - errors} warning(s).`].join(
     "\n",
   );
+}
+
+/**
+ * `paved doctor [config-file]`: loads the configuration as `paved start` would (the file, then
+ * `PAVED_…` variables) and reports the traps. Exit code 1 when any finding is an error.
+ */
+export async function doctor(file: string | undefined, out: { log(line: string): void }): Promise<number> {
+  const config = await loadConfig(file === undefined ? {} : { file });
+  const findings = diagnose(config);
+  out.log(formatFindings(findings));
+  return findings.some((finding) => finding.severity === "error") ? 1 : 0;
 }

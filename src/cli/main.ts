@@ -2,14 +2,20 @@
 import { readFileSync } from "node:fs";
 import { PavedError } from "../errors.js";
 import { dev, start } from "./commands.js";
+import { parseDevArguments } from "./dev-arguments.js";
+import { doctor } from "./doctor.js";
+import { init } from "./init.js";
 import { token } from "./token.js";
 
 const USAGE = `Usage: paved <command> [entry]
 
 Commands:
+  init [dir]      Scaffold a new server project (paved init --help)
   dev [entry]     Serve on loopback for local development, and print how to connect a client
+                  (--print-config vscode|claude|inspector also writes that client's configuration)
   start [entry]   Serve for production (refuses hosts without authentication or an https resourceHost)
   token [options] Mint a development access token (paved token --help)
+  doctor [file]   Check the configuration (file, then PAVED_ variables) for production traps
   help            Show this text
   version         Print the version
 
@@ -29,17 +35,26 @@ async function main(argv: readonly string[]): Promise<number> {
   const [command, entry, ...rest] = argv;
   const out = { log: (line: string) => process.stdout.write(`${line}\n`) };
   if (command === "token") return token(argv.slice(1), out);
+  if (command === "init") return init(argv.slice(1), out);
+  if (command === "dev") {
+    const parsed = parseDevArguments(argv.slice(1));
+    if (typeof parsed === "string") {
+      process.stderr.write(`paved dev: ${parsed}\n\n${USAGE}\n`);
+      return 2;
+    }
+    await dev(parsed.entry, out, parsed);
+    return -1;
+  }
   if (rest.length > 0) {
     process.stderr.write(`paved: unexpected arguments: ${rest.join(" ")}\n\n${USAGE}\n`);
     return 2;
   }
   switch (command) {
-    case "dev":
-      await dev(entry, out);
-      return -1;
     case "start":
       await start(entry, out);
       return -1;
+    case "doctor":
+      return doctor(entry, out);
     case "version":
     case "--version":
       out.log(version());

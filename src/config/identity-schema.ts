@@ -1,11 +1,9 @@
 import { z } from "zod";
+import { isLoopbackHostname } from "../http/loopback.js";
 
 /** Lower-case GUID: what Entra puts in `tid`, `oid`, `appid`. */
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = z.string().regex(GUID, { error: "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47" });
-
-const isLoopbackHost = (hostname: string): boolean =>
-  hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 
 /** An https URL (http only on loopback, for tests and development): authorities, issuers, key sets. */
 export const secureUrl = z.string().refine(
@@ -15,7 +13,7 @@ export const secureUrl = z.string().refine(
       // `new URL` reports an empty query or fragment as "": look at the text too.
       if (value.includes("?") || value.includes("#") || url.username !== "" || url.password !== "")
         return false;
-      return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
+      return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHostname(url.hostname));
     } catch {
       return false;
     }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { z } from "zod";
+import { deepFreeze } from "../freeze.js";
 import { ConfigError, PavedError, type ConfigIssue, type ConfigSource } from "../errors.js";
 import { configFromEnv } from "./env.js";
 import { configSchema, type PavedConfig, type PavedConfigInput } from "./schema.js";
@@ -48,14 +49,6 @@ function merge(base: unknown, over: unknown): unknown {
   for (const [key, value] of Object.entries(over))
     define(key, merge(Object.hasOwn(out, key) ? out[key] : undefined, value));
   return out;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 /**

@@ -1,5 +1,7 @@
+import { isAbsolute } from "node:path";
 import { z } from "zod";
-import { azureAdSchema, oidcSchema } from "./identity-schema.js";
+import { MIN_KEY_BYTES, decodeKey } from "../state/key-ring.js";
+import { azureAdSchema, oidcSchema, secureUrl } from "./identity-schema.js";
 
 /**
  * The one source of truth for Paved's configuration. `docs/configuration.md` is generated from this
@@ -9,25 +11,8 @@ import { azureAdSchema, oidcSchema } from "./identity-schema.js";
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-const isLoopbackHost = (hostname: string): boolean =>
-  hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname);
-
-/** An absolute http(s) URL with no query or fragment; plain http only for loopback hosts. */
-const publicOrigin = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      // `new URL` reports an empty query or fragment as "": look at the text too.
-      if (value.includes("?") || value.includes("#") || url.username !== "" || url.password !== "")
-        return false;
-      if (url.protocol === "https:") return true;
-      return url.protocol === "http:" && isLoopbackHost(url.hostname);
-    } catch {
-      return false;
-    }
-  },
-  { error: "an https URL without query or fragment (http is allowed only for localhost and 127.0.0.1)" },
-);
+/** The public origin: an https URL (http only on loopback) with no query or fragment. */
+const publicOrigin = secureUrl;
 
 const endpointPath = z
   .string()
@@ -46,6 +31,31 @@ const origin = z
   });
 
 const milliseconds = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** Where other replicas reach this one: an http(s) origin, no path (internal addresses are plain http). */
+const replicaUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (
+        (url.protocol === "http:" || url.protocol === "https:") &&
+        url.username === "" &&
+        url.password === "" &&
+        url.pathname === "/" &&
+        !/[?#]/.test(value) &&
+        !value.endsWith("/")
+      );
+    } catch {
+      return false;
+    }
+  },
+  { error: "an http(s) origin with no path, query or trailing slash (e.g. http://10.0.0.12:8080)" },
+);
+
+/** A secret key: base64 (or base64url) of at least 32 bytes. The message never repeats the value. */
+const stateKey = z.string().refine((value) => decodeKey(value) !== undefined, {
+  error: `base64 of at least ${MIN_KEY_BYTES} random bytes (e.g. from openssl rand -base64 32)`,
+});
 
 export const serverSchema = z
   .strictObject({
@@ -119,7 +129,41 @@ export const serverSchema = z
       .boolean()
       .default(false)
       .describe(
-        "Take the client address from `X-Forwarded-For` (set only behind a proxy you control that overwrites it).",
+        "Take the client address from `X-Forwarded-For` (set only behind a proxy you control that overwrites it): the last entry, the one that proxy appended. Used by the pre-auth rate limit.",
+      ),
+    maxRequestsPerMinutePerUser: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(100)
+      .describe(
+        "Requests (quota units: a tool's `cost` counts) one user (`Principal.id`) may make per rate-limit window (`rateLimitWindowMs`, one minute by default), across every replica sharing `store.redis`. Beyond it: 429. `0` turns the limit off. Not applied when authentication is off.",
+      ),
+    maxRequestsPerMinutePerTenant: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .optional()
+      .describe(
+        "Requests all users of one tenant (`Principal.tenantId`) may make together per rate-limit window. Default: no tenant limit.",
+      )
+      .meta({ example: 2000 }),
+    maxRequestsPerMinutePerClientAddress: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000_000)
+      .default(3000)
+      .describe(
+        "Requests to the MCP endpoint one client address may make per rate-limit window, counted before any token is looked at (floods of bad tokens get 429 without signature checks). Generous, because users behind one NAT share an address; IPv6 counts per /64. `0` turns it off.",
+      ),
+    rateLimitWindowMs: milliseconds(1_000, 86_400_000)
+      .refine((value) => value % 1_000 === 0, { error: "whole seconds: a multiple of 1000" })
+      .default(60_000)
+      .describe(
+        "Length of the sliding rate-limit window for every limit above. The `max…PerMinute…` keys are quotas per window, so they are per minute with the default.",
       ),
     sessions: z
       .strictObject({
@@ -145,8 +189,61 @@ export const serverSchema = z
       })
       .prefault({})
       .describe("Opt-in stateful mode (`stateless: false`) for 2025-era clients."),
+    replicaUrl: replicaUrl
+      .optional()
+      .describe(
+        "Stateful mode across replicas: the URL other replicas use to reach this one directly (its pod or VM address, never the load balancer), where they forward requests for the sessions this replica owns. Default: the address the server listens on, or the first non-loopback IPv4 address when it listens on every interface.",
+      )
+      .meta({ example: "http://10.0.0.12:8080" }),
+    stateKeys: z
+      .array(stateKey)
+      .min(1)
+      .optional()
+      .describe(
+        "Shared secret keys, the same list on every replica: they seal 2026-07-28 multi-round-trip `requestState` and sign requests forwarded between replicas. The first key signs, every key verifies: to rotate, put the new key first and drop the old one once every replica runs with the new list. Each is base64 of at least 32 random bytes (`openssl rand -base64 32`); keep them in a secret store (Key Vault), not in a file. Default: a random key per process, which only works with one replica; required for stateful mode with a shared session registry.",
+      )
+      .meta({ example: ["Zm9yLWRvY3Mtb25seS1uZXZlci11c2UtdGhpcy1rZXkh"] }),
   })
   .prefault({});
+
+/** A Redis connection URL: `redis://` or `rediss://` (TLS) with a host. Never echoed: it may hold a password. */
+const redisUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  },
+  { error: "a redis:// or rediss:// URL with a host (e.g. rediss://cache.contoso.com:6380)" },
+);
+
+export const storeSchema = z
+  .strictObject({
+    redis: redisUrl
+      .optional()
+      .describe(
+        "Redis (or Valkey, Azure Cache for Redis) holding the rate-limit counters and, in stateful mode, the session registry and resumable stream events, so limits and sessions hold across replicas: `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. Keep the password in the environment (`PAVED_STORE__REDIS`) or a secret store. Default: counters and sessions in memory, per process.",
+      )
+      .meta({ example: "rediss://:password@contoso.redis.cache.windows.net:6380" }),
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{0,64}$/, {
+        error: "at most 64 letters, digits, colons, dots, dashes or underscores",
+      })
+      .default("paved:")
+      .describe("Prefix of every Redis key Paved writes, so several servers can share one Redis."),
+    failurePolicy: z
+      .enum(["fail-open", "fail-closed"])
+      .default("fail-open")
+      .describe(
+        "What rate limits do while Redis cannot be reached: `fail-open` serves without limits (logged and counted in `paved.rate_limit.store_errors`), `fail-closed` answers 503. Either way `/readyz` reports not ready until Redis is back; reconnection is automatic.",
+      ),
+  })
+  .prefault({});
+
+const AUDIT_LOG = "log, stdout, stderr, off, or an absolute file path";
 
 export const telemetrySchema = z
   .strictObject({
@@ -160,6 +257,31 @@ export const telemetrySchema = z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info")
       .describe("Lowest level written to the log."),
+    auditLog: z
+      .union(
+        [
+          z.enum(["log", "stdout", "stderr", "off"]),
+          z.string().refine((value) => isAbsolute(value), { error: AUDIT_LOG }),
+        ],
+        { error: AUDIT_LOG },
+      )
+      .default("log")
+      .describe(
+        'Where audit events go (`auth.failed`, `access.denied`, `rate_limited`, `tool.invoked`; JSON lines with `"stream": "audit"`, always at `info`): `log` (the application log), `stdout`, `stderr`, an absolute file path (appended), or `off`.',
+      )
+      .meta({ example: "/var/log/paved/audit.jsonl" }),
+    captureContent: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Record tool arguments and results on MCP operation spans (`gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`, cut at 16 KiB). They may hold personal or secret data: enable only when your trace store may hold them.",
+      ),
+    prometheus: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Serve metrics at `GET /metrics` in Prometheus text format, without credentials like `/healthz`: keep the path off your public ingress. `paved dev` and `paved start` attach the exporter (install `@opentelemetry/sdk-node` and `@opentelemetry/exporter-prometheus`).",
+      ),
   })
   .prefault({});
 
@@ -168,6 +290,7 @@ export const configSchema = z
     azureAd: azureAdSchema.optional(),
     oidc: oidcSchema.optional(),
     server: serverSchema,
+    store: storeSchema,
     telemetry: telemetrySchema,
   })
   .refine((config) => config.azureAd === undefined || config.oidc === undefined, {
@@ -182,3 +305,4 @@ export type PavedConfig = z.output<typeof configSchema>;
 export type ServerConfig = PavedConfig["server"];
 export type AzureAdConfig = NonNullable<PavedConfig["azureAd"]>;
 export type OidcConfig = NonNullable<PavedConfig["oidc"]>;
+export type StoreConfig = PavedConfig["store"];

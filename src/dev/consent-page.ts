@@ -18,6 +18,9 @@ const STYLE_HASH = `'sha256-${createHash("sha256").update(STYLE).digest("base64"
 /**
  * Strict CSP: nothing loads, nothing runs, the page cannot be framed. `form-action` must also allow
  * the redirect URI's origin, because browsers apply it to the redirect that follows the POST.
+ * `Referrer-Policy: same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null`
+ * with the page's own form POST (Fetch, "serializing a request origin"), which the consent endpoint's
+ * Origin check must refuse. `same-origin` still sends no Referer to any other origin (the client).
  */
 function securityHeaders(formTargets: readonly string[]): Record<string, string> {
   return {
@@ -25,7 +28,7 @@ function securityHeaders(formTargets: readonly string[]): Record<string, string>
     "content-security-policy": `default-src 'none'; style-src ${STYLE_HASH}; form-action ${["'self'", ...formTargets].join(" ")}; frame-ancestors 'none'; base-uri 'none'`,
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
   };
 }

@@ -1,3 +1,5 @@
+import type { AccessRuleKind } from "../telemetry/audit.js";
+
 /**
  * The runtime-neutral view of one HTTP exchange. The Node adapter implements it straight over
  * `IncomingMessage` (no web-stream conversion on the hot path); the fetch adapter over `Request`.
@@ -13,6 +15,8 @@ export interface InboundRequest {
   readonly path: string;
   /** `""` or the query including its leading `?`. */
   readonly search: string;
+  /** `http` or `https`, as this hop received it (for telemetry). */
+  readonly scheme: string;
   /** A header by lower-case name; repeated headers joined with `, `. */
   header(name: string): string | undefined;
   /** Every occurrence of a header, for the checks where a repeat is an attack (Authorization). */
@@ -40,7 +44,31 @@ export interface BodyReply {
   readonly body: string | null;
   /** For rejections: the stable reason, reported to `onRejected` and logs. */
   readonly reason?: string;
+  /** For rejections: why, in more detail, for metrics and the audit log. Never sent. */
+  readonly detail?: RejectionDetail;
 }
+
+/** What the audit log and metrics learn about a refusal beyond its reason. */
+export type RejectionDetail =
+  | {
+      /** Stage 5: `reason` is the extractor's or the validator's (`missing_token`, `expired`, …). */
+      readonly kind: "authentication";
+      readonly reason: string;
+    }
+  | {
+      /** Stages 6 and 9. */
+      readonly kind: "access";
+      readonly rule: AccessRuleKind;
+      readonly target: string | undefined;
+      /** Scopes (any one) or roles (any one) that would have admitted the caller. */
+      readonly missingScopes: readonly string[];
+      readonly missingRoles: readonly string[];
+    }
+  | {
+      /** Stages 4 and 7. */
+      readonly kind: "rate_limit";
+      readonly policy: string;
+    };
 
 /** A server-sent-events answer; frames arrive through `stream`. */
 export interface StreamReply {
@@ -74,6 +102,7 @@ export class ReplyStream {
   private ended = false;
   private cancelled = false;
   private readonly onCancel: () => void;
+  private closedListener: (() => void) | undefined;
 
   constructor(onCancel: () => void) {
     this.onCancel = onCancel;
@@ -93,6 +122,13 @@ export class ReplyStream {
     if (this.closed) return;
     this.ended = true;
     this.sink?.end();
+    this.notifyClosed();
+  }
+
+  /** Called once when the stream ends or is cancelled (at once if it already has): telemetry ends its span. */
+  onClosed(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closedListener = listener;
   }
 
   attach(sink: StreamSink): void {
@@ -106,5 +142,12 @@ export class ReplyStream {
     if (this.closed) return;
     this.cancelled = true;
     this.onCancel();
+    this.notifyClosed();
+  }
+
+  private notifyClosed(): void {
+    const listener = this.closedListener;
+    this.closedListener = undefined;
+    listener?.();
   }
 }

@@ -22,6 +22,11 @@ export type RejectionReason =
   | "session_required"
   | "session_not_found"
   | "session_limit"
+  | "session_store_unavailable"
+  | "forwarding_not_trusted"
+  | "forwarding_failed"
+  | "rate_limited"
+  | "rate_limit_unavailable"
   | "not_found"
   | "not_ready"
   | "shutting_down"
@@ -74,4 +79,29 @@ export function rejection(
 /** An OAuth error answer (RFC 6750 §3): the OAuth error body, the challenge when there is one. */
 export function oauthReply(status: number, error: string, description: string, headers?: Headers): BodyReply {
   return { ...jsonReply(status, { error, error_description: description }, headers), reason: error };
+}
+
+/** An RFC 9457 problem: `type`, `title`, `status` (filled in), `detail` and extension members. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly detail?: string;
+  readonly [extension: string]: unknown;
+}
+
+/** An `application/problem+json` answer (RFC 9457), e.g. the 429 of the rate limiter. */
+export function problemReply(
+  status: number,
+  reason: RejectionReason,
+  problem: Problem,
+  headers?: Headers,
+): BodyReply {
+  const { type, title, ...rest } = problem;
+  return {
+    kind: "body",
+    status,
+    headers: { "content-type": "application/problem+json", ...headers },
+    body: JSON.stringify({ type, title, status, ...rest }),
+    reason,
+  };
 }

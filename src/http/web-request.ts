@@ -29,6 +29,7 @@ export function fromWebRequest(request: Request, remoteAddress = ""): InboundReq
     method: request.method.toUpperCase(),
     path: url.pathname,
     search: url.search,
+    scheme: url.protocol.slice(0, -1),
     header: (name) => request.headers.get(name) ?? (name === "host" ? url.host : undefined),
     headerValues: (name) => {
       const value = request.headers.get(name);

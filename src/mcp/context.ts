@@ -1,12 +1,22 @@
 import type { AuthInfo, ServerContext } from "@modelcontextprotocol/server";
+import type { Context } from "@opentelemetry/api";
 import type { Principal } from "../auth/principal.js";
+import type { InboundRequest } from "../http/exchange.js";
+import type { AuditContext } from "../telemetry/audit.js";
 import type { Logger } from "../telemetry/logger.js";
 
-/** What one request carries from the pipeline into the handler, riding on the SDK's `AuthInfo.extra`. */
-export interface RequestState {
+/**
+ * What one request carries from the pipeline into the handler, riding on the SDK's `AuthInfo.extra`
+ * (the pipeline's `RequestScope` is one).
+ */
+export interface RequestState extends AuditContext {
   readonly principal: Principal;
-  readonly requestId: string;
-  readonly logger: Logger;
+  /** Lines carry the request id (and trace ids when traced); made on first use. */
+  readonly log: Logger;
+  /** The HTTP span's context when the request is traced: operation spans start under it. */
+  readonly traceContext: Context | undefined;
+  /** The HTTP request, when there is one (protocol version, client address). */
+  readonly request: InboundRequest | undefined;
 }
 
 const STATE_KEY = "paved";
@@ -40,7 +50,7 @@ export interface ToolContext {
   readonly requestId: string;
   /** The 2025-era session, in stateful mode. */
   readonly sessionId: string | undefined;
-  /** A logger whose lines carry this request's id. */
+  /** A logger whose lines carry this request's id, and its trace id when traced. */
   readonly log: Logger;
   /** Reports progress to the client when it asked for it (a `progressToken`); otherwise a no-op. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
@@ -49,7 +59,27 @@ export interface ToolContext {
    * `requestSampling` are sent on this request's response stream (SEP-2260).
    */
   readonly mcp: ServerContext;
+  /**
+   * 2026-07-28 multi-round-trip requests: seals `payload` (JSON data) into the `requestState` to
+   * return from `inputRequired({ inputRequests, requestState })`. It is signed with the key ring
+   * every replica shares (`server.stateKeys`) and bound to this caller and method, so the next
+   * round may land on any replica and nobody else can use it. Signed, not encrypted: the client can
+   * read it, so keep secrets out. Put the tool's own name in it if several tools use state.
+   *
+   * @example
+   * return inputRequired({ inputRequests: { ok: inputRequired.elicit({ ... }) }, requestState: await ctx.sealState({ step: 1 }) });
+   */
+  sealState(payload: unknown): Promise<string>;
+  /**
+   * The verified payload the client echoed back from {@link sealState}, or `undefined` in a first
+   * round. `T` is asserted by the caller, like the SDK's `ctx.mcpReq.requestState<T>()`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- a typed read of what sealState stored
+  state<T = unknown>(): T | undefined;
 }
+
+/** Seals `requestState` for the tool context (the host's key ring); see `src/state/request-state.ts`. */
+export type StateSealer = (payload: unknown, ctx: ServerContext) => Promise<string>;
 
 /**
  * The SDK context as handlers see it: its server-to-client requests (`elicitInput`,
@@ -77,13 +107,14 @@ function relatedContext(sdk: ServerContext): ServerContext {
 /** One allocation per call; methods live on the prototype. */
 class CallContext implements ToolContext {
   private readonly sdk: ServerContext;
-  private readonly state: RequestState;
-  private logger: Logger | undefined;
+  private readonly request: RequestState;
+  private readonly sealer: StateSealer | undefined;
   private view: ServerContext | undefined;
 
-  constructor(sdk: ServerContext, state: RequestState) {
+  constructor(sdk: ServerContext, request: RequestState, sealer: StateSealer | undefined) {
     this.sdk = sdk;
-    this.state = state;
+    this.request = request;
+    this.sealer = sealer;
   }
 
   /** Built on first use: most handlers never touch the SDK context. */
@@ -93,7 +124,7 @@ class CallContext implements ToolContext {
   }
 
   get user(): Principal {
-    return this.state.principal;
+    return this.request.principal;
   }
 
   get signal(): AbortSignal {
@@ -101,7 +132,7 @@ class CallContext implements ToolContext {
   }
 
   get requestId(): string {
-    return this.state.requestId;
+    return this.request.requestId;
   }
 
   get sessionId(): string | undefined {
@@ -109,8 +140,7 @@ class CallContext implements ToolContext {
   }
 
   get log(): Logger {
-    this.logger ??= this.state.logger.child({ requestId: this.state.requestId });
-    return this.logger;
+    return this.request.log;
   }
 
   async progress(progress: number, total?: number, message?: string): Promise<void> {
@@ -126,8 +156,23 @@ class CallContext implements ToolContext {
       },
     });
   }
+
+  sealState(payload: unknown): Promise<string> {
+    if (this.sealer === undefined)
+      return Promise.reject(new Error("sealState is only available to tools on a Paved host"));
+    return this.sealer(payload, this.sdk);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see ToolContext.state
+  state<T = unknown>(): T | undefined {
+    return this.sdk.mcpReq.requestState<T>();
+  }
 }
 
-export function createToolContext(mcp: ServerContext, fallback: RequestState): ToolContext {
-  return new CallContext(mcp, stateOf(mcp) ?? fallback);
+export function createToolContext(
+  mcp: ServerContext,
+  fallback: RequestState,
+  sealer?: StateSealer,
+): ToolContext {
+  return new CallContext(mcp, stateOf(mcp) ?? fallback, sealer);
 }

@@ -51,6 +51,16 @@ export interface ToolOptions<
   /** When given, results are validated against it and returned as `structuredContent` too. */
   readonly output?: O;
   readonly annotations?: ToolAnnotations;
+  /**
+   * Quota units one call takes from the caller's per-user and per-tenant rate limits
+   * (`server.maxRequestsPerMinutePerUser`, `…PerTenant`), for expensive tools. Integer ≥ 1; default 1.
+   */
+  readonly cost?: number;
+  /**
+   * A limit of this tool's own: at most `perUser` calls per user per rate-limit window
+   * (`server.rateLimitWindowMs`), on top of the user's quota. Reported as the policy `tool:<name>`.
+   */
+  readonly rateLimit?: { readonly perUser: number };
   readonly handler: (args: Infer<I>, ctx: ToolContext) => ToolReturn<O> | Promise<ToolReturn<O>>;
 }
 
@@ -62,6 +72,10 @@ export interface ToolDefinition extends AccessRequirements {
   readonly input: z.ZodObject | undefined;
   readonly output: z.ZodObject | undefined;
   readonly annotations: ToolAnnotations | undefined;
+  /** Quota units per call (default 1). */
+  readonly cost: number;
+  /** This tool's own per-user limit per window, when it has one. */
+  readonly rateLimit: { readonly perUser: number } | undefined;
   readonly handler: (args: Record<string, unknown>, ctx: ToolContext) => unknown;
 }
 
@@ -121,6 +135,17 @@ export function defineTool<
     throw new PavedError("ERR_TOOL_DEFINITION", `Tool "${options.name}" needs a handler function`);
   }
   checkAccess("Tool", options.name, options);
+  const cost = options.cost ?? 1;
+  if (!Number.isSafeInteger(cost) || cost < 1) {
+    throw new PavedError("ERR_TOOL_DEFINITION", `Tool "${options.name}": cost must be an integer ≥ 1`);
+  }
+  const perUser = options.rateLimit?.perUser;
+  if (options.rateLimit !== undefined && (!Number.isSafeInteger(perUser) || (perUser as number) < 1)) {
+    throw new PavedError(
+      "ERR_TOOL_DEFINITION",
+      `Tool "${options.name}": rateLimit.perUser must be an integer ≥ 1`,
+    );
+  }
   return Object.freeze({
     kind: "tool",
     name: options.name,
@@ -129,6 +154,8 @@ export function defineTool<
     input: toObject(options.input),
     output: toObject(options.output),
     annotations: options.annotations,
+    cost,
+    rateLimit: perUser === undefined ? undefined : Object.freeze({ perUser }),
     ...(options.scopes !== undefined && { scopes: Object.freeze([...options.scopes]) }),
     ...(options.roles !== undefined && { roles: Object.freeze([...options.roles]) }),
     ...(options.policy !== undefined && { policy: options.policy }),

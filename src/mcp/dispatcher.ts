@@ -1,8 +1,10 @@
-import type { AuthInfo, McpServer } from "@modelcontextprotocol/server";
+import type { AuthInfo, JSONRPCMessage, JSONRPCRequest, McpServer } from "@modelcontextprotocol/server";
 import type { Principal } from "../auth/principal.js";
 import type { Reply } from "../http/exchange.js";
 import type { Logger } from "../telemetry/logger.js";
-import { MuxTransport } from "./mux-transport.js";
+import type { Operation, Operations } from "../telemetry/operation.js";
+import type { RequestState } from "./context.js";
+import { MuxTransport, type ResponseFilter } from "./mux-transport.js";
 import type { ParsedMessage } from "./parse.js";
 import { MODERN_PROTOCOL_VERSION } from "./server-builder.js";
 
@@ -15,6 +17,18 @@ export type ListFilter = (
 
 const LIST_METHODS = new Set(["tools/list", "prompts/list", "resources/list"]);
 
+// Module functions rather than closures: `Operation.run` calls them inside the span's context.
+const deliver = (transport: MuxTransport, message: JSONRPCMessage, authInfo: AuthInfo): Reply =>
+  transport.deliver(message, { authInfo });
+const request = (
+  transport: MuxTransport,
+  message: JSONRPCRequest,
+  authInfo: AuthInfo,
+  signal: AbortSignal,
+  filter: ResponseFilter | undefined,
+  op: Operation,
+): Promise<Reply> => transport.request(message, { authInfo }, signal, filter, op);
+
 /**
  * Pipeline stage 11 for stateless traffic: the two long-lived SDK servers (one per protocol era)
  * behind their multiplexing transports.
@@ -25,14 +39,17 @@ export class Dispatcher {
   private readonly servers: readonly McpServer[];
   private readonly connected: Promise<unknown>;
   private readonly filter: ListFilter;
+  private readonly operations: Operations;
 
   constructor(
     build: (era: "modern" | "legacy") => McpServer,
     deadlineMs: number,
     filter: ListFilter,
     logger: Logger,
+    operations: Operations,
   ) {
     this.filter = filter;
+    this.operations = operations;
     this.modern = new MuxTransport({ era: "modern", revision: MODERN_PROTOCOL_VERSION }, deadlineMs);
     this.legacy = new MuxTransport({ era: "legacy" }, deadlineMs);
     const modernServer = build("modern");
@@ -54,19 +71,36 @@ export class Dispatcher {
     return this.modern.inFlight + this.legacy.inFlight;
   }
 
+  /**
+   * Hands the message to its era's server. With telemetry on, the SDK handles it inside the
+   * operation's span context (so a tool's own spans nest under `tools/call <name>`).
+   */
   dispatch(
     parsed: ParsedMessage,
     authInfo: AuthInfo,
-    principal: Principal,
+    state: RequestState,
     signal: AbortSignal,
   ): Reply | Promise<Reply> {
     const transport = parsed.era === "modern" ? this.modern : this.legacy;
-    if (parsed.kind !== "request") return transport.deliver(parsed.message, { authInfo });
-    const method = parsed.message.method;
-    const filter = LIST_METHODS.has(method)
+    if (parsed.kind !== "request") {
+      const notification = parsed.kind === "notification" ? parsed.message : undefined;
+      const op =
+        notification !== undefined && "method" in notification
+          ? this.operations.start(state, notification)
+          : undefined;
+      if (op === undefined) return transport.deliver(parsed.message, { authInfo });
+      const reply = op.run(deliver, undefined, transport, parsed.message, authInfo);
+      op.finish();
+      return reply;
+    }
+    const message = parsed.message;
+    const principal = state.principal;
+    const filter = LIST_METHODS.has(message.method)
       ? (name: string, result: Record<string, unknown>) => this.filter(principal, name, result)
       : undefined;
-    return transport.request(parsed.message, { authInfo }, signal, filter);
+    const op = this.operations.start(state, message);
+    if (op === undefined) return transport.request(message, { authInfo }, signal, filter);
+    return op.run(request, undefined, transport, message, authInfo, signal, filter, op);
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { ReplyStream, type Reply } from "../http/exchange.js";
 import { emptyReply, jsonReply } from "../http/responses.js";
+import type { OperationObserver } from "../telemetry/operation.js";
 
 /** The SDK's JSON-RPC code for a request that timed out. */
 const REQUEST_TIMEOUT = -32001;
@@ -26,13 +27,13 @@ export type ResponseFilter = (method: string, result: Record<string, unknown>) =
 class Exchange {
   stream: ReplyStream | undefined;
   timer: NodeJS.Timeout | undefined;
-  settled = false;
 
   constructor(
     readonly clientId: RequestId,
     readonly method: string,
     readonly resolve: (reply: Reply) => void,
     readonly filter: ResponseFilter | undefined,
+    readonly observer: OperationObserver | undefined,
   ) {}
 }
 
@@ -85,12 +86,15 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
     extra: MessageExtraInfo,
     signal: AbortSignal,
     filter?: ResponseFilter,
+    observer?: OperationObserver,
   ): Promise<Reply> {
-    if (this.closed)
+    if (this.closed) {
+      observer?.abandon("shutdown");
       return Promise.resolve(jsonReply(503, errorBody(message.id, -32000, "The server is shutting down")));
+    }
     const id = ++this.nextId;
     return new Promise<Reply>((resolve) => {
-      const exchange = new Exchange(message.id, message.method, resolve, filter);
+      const exchange = new Exchange(message.id, message.method, resolve, filter, observer);
       this.exchanges.set(id, exchange);
       exchange.timer = setTimeout(() => {
         this.abandon(id, "deadline");
@@ -125,6 +129,7 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
     if (exchange.filter !== undefined && typeof result === "object" && result !== null) {
       response = { ...response, result: exchange.filter(exchange.method, result as Record<string, unknown>) };
     }
+    exchange.observer?.finish(response);
     if (exchange.stream === undefined) {
       exchange.resolve(jsonReply(200, response));
     } else {
@@ -147,7 +152,6 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
         this.abandon(id, "disconnect");
       });
       exchange.stream = stream;
-      exchange.settled = true;
       exchange.resolve({ kind: "stream", status: 200, headers: { ...SSE_HEADERS }, stream });
     }
     return exchange.stream;
@@ -156,7 +160,6 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
   private finish(id: number, exchange: Exchange): void {
     this.exchanges.delete(id);
     if (exchange.timer !== undefined) clearTimeout(exchange.timer);
-    exchange.settled = true;
   }
 
   /** The client left, the deadline passed or the server is stopping: cancel the handler and answer if still possible. */
@@ -165,6 +168,7 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
     if (exchange === undefined) return;
     const wasStreaming = exchange.stream !== undefined;
     this.finish(id, exchange);
+    exchange.observer?.abandon(why);
     const cancel: JSONRPCNotification = {
       jsonrpc: "2.0",
       method: "notifications/cancelled",

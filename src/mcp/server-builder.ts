@@ -4,14 +4,17 @@ import {
   ProtocolErrorCode,
   SUPPORTED_PROTOCOL_VERSIONS,
   isCallToolResult,
+  isInputRequiredResult,
   type CallToolResult,
   type GetPromptResult,
   type Implementation,
+  type InputRequiredResult,
   type ReadResourceResult,
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import { ToolError } from "../errors.js";
-import { createToolContext, type RequestState, type ToolContext } from "./context.js";
+import type { RequestStateSealer } from "../state/request-state.js";
+import { createToolContext, type RequestState, type StateSealer, type ToolContext } from "./context.js";
 import type { PromptDefinition, ResourceDefinition, ToolDefinition } from "./definitions.js";
 
 /** The 2026-07-28 revision: no handshake, every request carries its own `_meta` envelope. */
@@ -41,6 +44,11 @@ export interface BuildOptions {
   readonly era: "modern" | "legacy";
   /** Used when a handler runs without Paved's request state (it always has it on Paved's paths). */
   readonly fallbackState: RequestState;
+  /**
+   * Seals and verifies 2026-07-28 `requestState` with the replicas' shared key ring; tampered,
+   * expired or foreign state is refused by the SDK with JSON-RPC `-32602` before a handler runs.
+   */
+  readonly requestState: RequestStateSealer;
 }
 
 function failure(error: unknown, ctx: ToolContext, what: string): string {
@@ -50,8 +58,8 @@ function failure(error: unknown, ctx: ToolContext, what: string): string {
   return `${what} failed unexpectedly. Reference: ${ctx.requestId}`;
 }
 
-function toToolResult(value: unknown, structured: boolean): CallToolResult {
-  if (isCallToolResult(value)) return value;
+function toToolResult(value: unknown, structured: boolean): CallToolResult | InputRequiredResult {
+  if (isCallToolResult(value) || isInputRequiredResult(value)) return value;
   if (structured) {
     return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
   }
@@ -59,9 +67,17 @@ function toToolResult(value: unknown, structured: boolean): CallToolResult {
   return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value) }] };
 }
 
-function registerTool(server: McpServer, tool: ToolDefinition, fallback: RequestState): void {
-  const call = async (args: Record<string, unknown>, sdk: ServerContext): Promise<CallToolResult> => {
-    const ctx = createToolContext(sdk, fallback);
+function registerTool(
+  server: McpServer,
+  tool: ToolDefinition,
+  fallback: RequestState,
+  seal: StateSealer,
+): void {
+  const call = async (
+    args: Record<string, unknown>,
+    sdk: ServerContext,
+  ): Promise<CallToolResult | InputRequiredResult> => {
+    const ctx = createToolContext(sdk, fallback, seal);
     try {
       return toToolResult(await tool.handler(args, ctx), tool.output !== undefined);
     } catch (error) {
@@ -92,13 +108,18 @@ function protocolFailure(error: unknown, ctx: ToolContext, what: string): Protoc
   return new ProtocolError(ProtocolErrorCode.InternalError, failure(error, ctx, what));
 }
 
-function registerResource(server: McpServer, resource: ResourceDefinition, fallback: RequestState): void {
+function registerResource(
+  server: McpServer,
+  resource: ResourceDefinition,
+  fallback: RequestState,
+  seal: StateSealer,
+): void {
   const read = async (
     uri: URL,
     variables: Record<string, string | string[]>,
     sdk: ServerContext,
   ): Promise<ReadResourceResult> => {
-    const ctx = createToolContext(sdk, fallback);
+    const ctx = createToolContext(sdk, fallback, seal);
     try {
       const value = await resource.read(uri, ctx, variables);
       if (typeof value !== "string") return value;
@@ -121,9 +142,14 @@ function registerResource(server: McpServer, resource: ResourceDefinition, fallb
   }
 }
 
-function registerPrompt(server: McpServer, prompt: PromptDefinition, fallback: RequestState): void {
+function registerPrompt(
+  server: McpServer,
+  prompt: PromptDefinition,
+  fallback: RequestState,
+  seal: StateSealer,
+): void {
   const get = async (args: Record<string, unknown>, sdk: ServerContext): Promise<GetPromptResult> => {
-    const ctx = createToolContext(sdk, fallback);
+    const ctx = createToolContext(sdk, fallback, seal);
     try {
       const value = await prompt.get(args, ctx);
       if (typeof value !== "string") return value as GetPromptResult;
@@ -149,15 +175,18 @@ function registerPrompt(server: McpServer, prompt: PromptDefinition, fallback: R
 
 /** One SDK server with the whole catalog registered. Built at start-up (and per session in stateful mode), never per request. */
 export function buildMcpServer(catalog: Catalog, options: BuildOptions): McpServer {
+  const sealer = options.requestState;
   const server = new McpServer(options.serverInfo, {
     ...(options.instructions !== undefined && { instructions: options.instructions }),
     ...(options.era === "modern" && {
       supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION],
     }),
+    requestState: { verify: (state, ctx) => sealer.verify(state, ctx) },
   });
-  for (const tool of catalog.tools) registerTool(server, tool, options.fallbackState);
-  for (const resource of catalog.resources) registerResource(server, resource, options.fallbackState);
-  for (const prompt of catalog.prompts) registerPrompt(server, prompt, options.fallbackState);
+  const seal: StateSealer = (payload, ctx) => sealer.mint(payload, ctx);
+  for (const tool of catalog.tools) registerTool(server, tool, options.fallbackState, seal);
+  for (const resource of catalog.resources) registerResource(server, resource, options.fallbackState, seal);
+  for (const prompt of catalog.prompts) registerPrompt(server, prompt, options.fallbackState, seal);
   catalog.factory?.(server, { era: options.era });
   return server;
 }

@@ -41,6 +41,10 @@ export class NodeInboundRequest implements InboundRequest {
     return this.req.headersDistinct[name] ?? [];
   }
 
+  get scheme(): string {
+    return "encrypted" in this.req.socket && this.req.socket.encrypted === true ? "https" : "http";
+  }
+
   get remoteAddress(): string {
     return this.req.socket.remoteAddress ?? "";
   }

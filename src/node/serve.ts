@@ -43,6 +43,8 @@ function portFrom(value: string | undefined): number | undefined {
  */
 export async function serve(host: McpHost, options: ServeOptions = {}): Promise<RunningServer> {
   const internals = internalsOf(host);
+  // An OpenTelemetry SDK started after the host was built (as the CLI does) gets Paved's metrics too.
+  internals.telemetry.metrics.bind();
   const limits = internals.config.server;
   const port = options.port ?? portFrom(process.env["PORT"]) ?? 8080;
   const hostname = options.host ?? (process.env["HOST"] || "127.0.0.1");
@@ -79,6 +81,7 @@ export async function serve(host: McpHost, options: ServeOptions = {}): Promise<
     });
   });
   const address = server.address() as AddressInfo;
+  internals.listening(address);
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = new URL(
     `http://${urlHost === "0.0.0.0" || urlHost === "[::]" ? "localhost" : urlHost}:${address.port}${host.info.path}`,

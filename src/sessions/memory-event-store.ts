@@ -1,4 +1,5 @@
-import type { EventStore, JSONRPCMessage } from "@modelcontextprotocol/server";
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
+import type { SessionEventStore } from "./redis-event-store.js";
 
 /** Events kept per stream; older ones can no longer be replayed. */
 const MAX_EVENTS_PER_STREAM = 1_000;
@@ -7,7 +8,7 @@ const MAX_EVENTS_PER_STREAM = 1_000;
  * Resumable SSE streams for one session (each session owns its store, so a `Last-Event-ID` can
  * only ever replay that session's events). Event ids encode their stream: `<stream>.<sequence>`.
  */
-export class MemoryEventStore implements EventStore {
+export class MemoryEventStore implements SessionEventStore {
   private readonly streams = new Map<string, { id: string; message: JSONRPCMessage }[]>();
   private sequence = 0;
 
@@ -42,5 +43,10 @@ export class MemoryEventStore implements EventStore {
       if (event.id === lastEventId) after = true;
     }
     return streamId;
+  }
+
+  dispose(): Promise<void> {
+    this.streams.clear();
+    return Promise.resolve();
   }
 }

@@ -1,39 +1,25 @@
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import type { McpHost } from "../host-options.js";
-
-export interface ConnectOptions {
-  /** `modern` negotiates 2026-07-28; `legacy` (default of the SDK client) uses the 2025 handshake. */
-  readonly era?: "modern" | "legacy";
-  /** Sent as `Authorization: Bearer <token>`. */
-  readonly token?: string;
-  readonly clientInfo?: { readonly name: string; readonly version: string };
-}
-
-/** The base URL tests talk to: the host's own public URL when configured, else loopback. */
-export function endpointOf(host: McpHost): URL {
-  const origin = host.info.config.server.resourceHost ?? "http://localhost";
-  return new URL(host.info.path, origin);
-}
-
 /**
- * An official MCP client wired to the host in-process: every request goes through `host.fetch`,
- * so the whole pipeline runs with no socket and no network.
- *
- * @example
- * const client = await connectClient(host, { era: "modern" });
- * const result = await client.callTool({ name: "get_weather", arguments: { city: "Oslo" } });
+ * `paved-mcp/testing`: test your tools with no network, no identity provider and no disk. A test
+ * host runs the whole pipeline and the real Entra validation rules against an in-memory signing
+ * key; the official MCP client talks to it in-process. Needs `@modelcontextprotocol/client`
+ * (an optional peer dependency). See docs/testing.md.
  */
-export async function connectClient(host: McpHost, options: ConnectOptions = {}): Promise<Client> {
-  const client = new Client(
-    options.clientInfo ?? { name: "paved-test-client", version: "1.0.0" },
-    options.era === "modern" ? { versionNegotiation: { mode: "auto" } } : {},
-  );
-  const transport = new StreamableHTTPClientTransport(endpointOf(host), {
-    fetch: (input, init) => host.fetch(new Request(input, init)),
-    ...(options.token !== undefined && {
-      requestInit: { headers: { authorization: `Bearer ${options.token}` } },
-    }),
-  });
-  await client.connect(transport);
-  return client;
-}
+export { connectClient, endpointOf, type ConnectOptions } from "./connect.js";
+export { createTestHost, type TestHost, type TestHostOptions, type TestAzureAd } from "./test-host.js";
+export {
+  mintToken,
+  DEFAULT_TEST_IDENTITY,
+  TEST_CLIENT_APP_ID,
+  TEST_CLIENT_ID,
+  TEST_TENANT_ID,
+  type TestIdentity,
+  type TestTokenOptions,
+} from "./mint-token.js";
+export { TEST_AUTHORITY } from "./test-authority.js";
+export {
+  expectDenied,
+  expectToolResult,
+  type Denial,
+  type DenialExpectation,
+  type ToolResultExpectation,
+} from "./assertions.js";

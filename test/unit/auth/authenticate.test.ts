@@ -80,11 +80,12 @@ describe("authentication (pipeline stage 5)", () => {
     }
   });
 
-  it("AUTH-06: a token only in the query is never used", async () => {
+  it("AUTH-06: a token only in the query is never read: 401 with no error code", async () => {
     const validator = singleTokenValidator();
     ({ host } = testHost({}, { tokenValidator: validator, insecureNoAuth: undefined as never }));
     const response = await call({}, "http://localhost/mcp?access_token=good.token.sig");
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe("Bearer");
     expect(validator.calls).toBe(0);
   });
 

@@ -65,11 +65,23 @@ describe("describeConfig", () => {
       "server.requestDeadlineMs",
       "server.shutdownGraceMs",
       "server.trustProxy",
+      "server.maxRequestsPerMinutePerUser",
+      "server.maxRequestsPerMinutePerTenant",
+      "server.maxRequestsPerMinutePerClientAddress",
+      "server.rateLimitWindowMs",
       "server.sessions.idleTimeoutMs",
       "server.sessions.maxPerUser",
       "server.sessions.maxTotal",
+      "server.replicaUrl",
+      "server.stateKeys",
+      "store.redis",
+      "store.keyPrefix",
+      "store.failurePolicy",
       "telemetry.serviceName",
       "telemetry.logLevel",
+      "telemetry.auditLog",
+      "telemetry.captureContent",
+      "telemetry.prometheus",
     ]);
   });
 
@@ -293,9 +305,10 @@ describe("describeSections", () => {
     ).toStrictEqual([
       ["azureAd", "PAVED_AZUREAD", true, 9],
       ["oidc", "PAVED_OIDC", true, 7],
-      ["server", "PAVED_SERVER", false, 14],
+      ["server", "PAVED_SERVER", false, 20],
       ["server.sessions", "PAVED_SERVER__SESSIONS", false, 3],
-      ["telemetry", "PAVED_TELEMETRY", false, 2],
+      ["store", "PAVED_STORE", false, 3],
+      ["telemetry", "PAVED_TELEMETRY", false, 5],
     ]);
     expect(sections[3]?.description).toBe("Opt-in stateful mode (`stateless: false`) for 2025-era clients.");
     expect(sections[2]?.description).toBeUndefined();

@@ -54,6 +54,18 @@ const PATH_SLASH = "a path without a trailing slash";
 const PATH_WELL_KNOWN = "a path outside /.well-known";
 const HOST = "a host name without port (e.g. api.contoso.com, 127.0.0.1, [::1]) or * for any host";
 const ORIGIN = "an origin: scheme://host[:port] with no path (e.g. https://app.contoso.com)";
+const WHOLE_SECONDS = "whole seconds: a multiple of 1000";
+const REDIS_URL = "a redis:// or rediss:// URL with a host (e.g. rediss://cache.contoso.com:6380)";
+const KEY_PREFIX = "at most 64 letters, digits, colons, dots, dashes or underscores";
+const FAILURE_POLICY = 'Invalid option: expected one of "fail-open"|"fail-closed"';
+const AUDIT_LOG = "log, stdout, stderr, off, or an absolute file path";
+const REPLICA_URL = "an http(s) origin with no path, query or trailing slash (e.g. http://10.0.0.12:8080)";
+const STATE_KEY = "base64 of at least 32 random bytes (e.g. from openssl rand -base64 32)";
+/** Keys for `server.stateKeys`: 32 bytes base64, 48 bytes base64, the first again in base64url; too short. */
+const KEY_A = Buffer.alloc(32, 0xfb).toString("base64");
+const KEY_B = Buffer.alloc(48, 7).toString("base64");
+const KEY_A_URL = Buffer.alloc(32, 0xfb).toString("base64url");
+const SHORT_KEY = Buffer.alloc(31, 1).toString("base64");
 const LOG_LEVEL = 'Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"';
 
 /** A value the key accepts. From the environment `value` is the variable's text and `parsed` what it becomes. */
@@ -481,9 +493,122 @@ const KEYS: readonly KeyRow[] = [
   integerKey("server.requestDeadlineMs", "PAVED_SERVER__REQUESTDEADLINEMS", 1_000, 3_600_000),
   integerKey("server.shutdownGraceMs", "PAVED_SERVER__SHUTDOWNGRACEMS", 0, 600_000),
   booleanKey("server.trustProxy", "PAVED_SERVER__TRUSTPROXY"),
+  integerKey("server.maxRequestsPerMinutePerUser", "PAVED_SERVER__MAXREQUESTSPERMINUTEPERUSER", 0, 1_000_000),
+  integerKey(
+    "server.maxRequestsPerMinutePerTenant",
+    "PAVED_SERVER__MAXREQUESTSPERMINUTEPERTENANT",
+    1,
+    100_000_000,
+  ),
+  integerKey(
+    "server.maxRequestsPerMinutePerClientAddress",
+    "PAVED_SERVER__MAXREQUESTSPERMINUTEPERCLIENTADDRESS",
+    0,
+    100_000_000,
+  ),
+  {
+    key: "server.rateLimitWindowMs",
+    env: "PAVED_SERVER__RATELIMITWINDOWMS",
+    good: [
+      { from: "file", value: 1_000 },
+      { from: "file", value: 86_400_000 },
+      { from: "env", value: "2000", parsed: 2_000 },
+    ],
+    bad: [
+      { from: "file", value: 0, expected: tooSmall(1_000) },
+      { from: "file", value: 86_401_000, expected: tooBig(86_400_000) },
+      { from: "file", value: 1_500, expected: WHOLE_SECONDS },
+      { from: "file", value: 2_000.5, expected: NOT_INT },
+      { from: "env", value: "1500", expected: WHOLE_SECONDS },
+      { from: "env", value: "2s", expected: NOT_NUMBER },
+    ],
+  },
   integerKey("server.sessions.idleTimeoutMs", "PAVED_SERVER__SESSIONS__IDLETIMEOUTMS", 1_000, 86_400_000),
   integerKey("server.sessions.maxPerUser", "PAVED_SERVER__SESSIONS__MAXPERUSER", 1, 10_000),
   integerKey("server.sessions.maxTotal", "PAVED_SERVER__SESSIONS__MAXTOTAL", 1, 1_000_000),
+  {
+    key: "server.replicaUrl",
+    env: "PAVED_SERVER__REPLICAURL",
+    good: [
+      { from: "file", value: "http://10.0.0.12:8080" },
+      { from: "file", value: "https://paved-0.paved.mcp.svc.cluster.local:8443" },
+      { from: "env", value: "http://[fd00::12]:8080", parsed: "http://[fd00::12]:8080" },
+      { from: "env", value: "http://10.244.1.7:8080", parsed: "http://10.244.1.7:8080" },
+    ],
+    bad: [
+      { from: "file", value: "http://10.0.0.12:8080/mcp", expected: REPLICA_URL },
+      { from: "file", value: "http://10.0.0.12:8080/", expected: REPLICA_URL },
+      { from: "file", value: 8080, expected: NUMBER_NOT_STRING },
+      { from: "env", value: "10.0.0.12:8080", expected: REPLICA_URL },
+      { from: "env", value: "redis://10.0.0.12:6379", expected: REPLICA_URL },
+      { from: "env", value: "http://user:pw@10.0.0.12:8080", expected: REPLICA_URL },
+    ],
+  },
+  {
+    key: "server.stateKeys",
+    env: "PAVED_SERVER__STATEKEYS",
+    good: [
+      { from: "file", value: [KEY_A] },
+      { from: "file", value: [KEY_B, KEY_A] },
+      { from: "env", value: `${KEY_B},${KEY_A}`, parsed: [KEY_B, KEY_A] },
+      { from: "env", value: JSON.stringify([KEY_A_URL]), parsed: [KEY_A_URL] },
+    ],
+    bad: [
+      { from: "file", value: KEY_A, expected: NOT_ARRAY },
+      { from: "file", value: [], expected: EMPTY_LIST },
+      { from: "file", value: [KEY_A, SHORT_KEY], expected: STATE_KEY, issueKey: "server.stateKeys.1" },
+      { from: "env", value: "not-a-key!", expected: STATE_KEY, issueKey: "server.stateKeys.0" },
+      { from: "env", value: `${KEY_A},${SHORT_KEY}`, expected: STATE_KEY, issueKey: "server.stateKeys.1" },
+    ],
+  },
+  {
+    key: "store.redis",
+    env: "PAVED_STORE__REDIS",
+    good: [
+      { from: "file", value: "redis://127.0.0.1:6379" },
+      { from: "file", value: "rediss://:key@contoso.redis.cache.windows.net:6380" },
+      {
+        from: "env",
+        value: "redis://user:pw@redis.internal:6379/2",
+        parsed: "redis://user:pw@redis.internal:6379/2",
+      },
+    ],
+    bad: [
+      { from: "file", value: "https://cache.contoso.com", expected: REDIS_URL },
+      { from: "file", value: 6379, expected: NUMBER_NOT_STRING },
+      { from: "env", value: "localhost:6379", expected: REDIS_URL },
+      { from: "env", value: "redis://", expected: REDIS_URL },
+    ],
+  },
+  {
+    key: "store.keyPrefix",
+    env: "PAVED_STORE__KEYPREFIX",
+    good: [
+      { from: "file", value: "weather.prod:" },
+      { from: "file", value: "" },
+      { from: "env", value: "tenant_a-1:", parsed: "tenant_a-1:" },
+    ],
+    bad: [
+      { from: "file", value: "{tag}:", expected: KEY_PREFIX },
+      { from: "file", value: "x".repeat(65), expected: KEY_PREFIX },
+      { from: "file", value: 1, expected: NUMBER_NOT_STRING },
+      { from: "env", value: "a b", expected: KEY_PREFIX },
+    ],
+  },
+  {
+    key: "store.failurePolicy",
+    env: "PAVED_STORE__FAILUREPOLICY",
+    good: [
+      { from: "file", value: "fail-open" },
+      { from: "file", value: "fail-closed" },
+      { from: "env", value: "fail-closed", parsed: "fail-closed" },
+    ],
+    bad: [
+      { from: "file", value: "open", expected: FAILURE_POLICY },
+      { from: "file", value: true, expected: FAILURE_POLICY },
+      { from: "env", value: "FAIL-OPEN", expected: FAILURE_POLICY },
+    ],
+  },
   {
     key: "telemetry.serviceName",
     env: "PAVED_TELEMETRY__SERVICENAME",
@@ -517,6 +642,25 @@ const KEYS: readonly KeyRow[] = [
       { from: "env", value: "", expected: LOG_LEVEL },
     ],
   },
+  {
+    key: "telemetry.auditLog",
+    env: "PAVED_TELEMETRY__AUDITLOG",
+    good: [
+      ...["log", "stdout", "stderr", "off"].map((value): Good => ({ from: "file", value })),
+      { from: "file", value: "/var/log/paved/audit.jsonl" },
+      { from: "env", value: "off", parsed: "off" },
+      { from: "env", value: "/tmp/audit.log", parsed: "/tmp/audit.log" },
+    ],
+    bad: [
+      { from: "file", value: "audit.log", expected: AUDIT_LOG },
+      { from: "file", value: 1, expected: AUDIT_LOG },
+      { from: "env", value: "LOG", expected: AUDIT_LOG },
+      { from: "env", value: "./audit.log", expected: AUDIT_LOG },
+      { from: "env", value: "", expected: AUDIT_LOG },
+    ],
+  },
+  booleanKey("telemetry.captureContent", "PAVED_TELEMETRY__CAPTURECONTENT"),
+  booleanKey("telemetry.prometheus", "PAVED_TELEMETRY__PROMETHEUS"),
 ];
 
 const label = (value: unknown): string => {
@@ -1290,9 +1434,13 @@ const DEFAULTS = {
     requestDeadlineMs: 120_000,
     shutdownGraceMs: 10_000,
     trustProxy: false,
+    maxRequestsPerMinutePerUser: 100,
+    maxRequestsPerMinutePerClientAddress: 3_000,
+    rateLimitWindowMs: 60_000,
     sessions: { idleTimeoutMs: 1_800_000, maxPerUser: 20, maxTotal: 10_000 },
   },
-  telemetry: { logLevel: "info" },
+  store: { keyPrefix: "paved:", failurePolicy: "fail-open" },
+  telemetry: { logLevel: "info", auditLog: "log", captureContent: false, prometheus: false },
 };
 
 describe("the result", () => {
@@ -1344,7 +1492,13 @@ describe("parseConfig", () => {
       telemetry: { serviceName: "weather" },
     });
     expect(config.server.sessions).toStrictEqual({ idleTimeoutMs: 1_800_000, maxPerUser: 20, maxTotal: 5 });
-    expect(config.telemetry).toStrictEqual({ logLevel: "info", serviceName: "weather" });
+    expect(config.telemetry).toStrictEqual({
+      logLevel: "info",
+      serviceName: "weather",
+      auditLog: "log",
+      captureContent: false,
+      prometheus: false,
+    });
     expect(Object.isFrozen(config.server.sessions)).toBe(true);
   });
 
