@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { scrub } from "../rate-limit/redis-store.js";
 import type { Logger } from "../telemetry/logger.js";
 import { withTimeout, type RedisEval } from "./redis-eval.js";
 
@@ -29,9 +30,6 @@ interface Client {
 }
 
 const sha1 = (text: string): string => createHash("sha1").update(text).digest("hex");
-
-/** Removes credentials from anything URL-like in an error message. */
-const scrub = (message: string): string => message.replace(/\b(rediss?:\/\/)[^\s@/]*@/gi, "$1***@");
 
 /**
  * Connects to Redis for the stateful-session stores: scripts run as `EVALSHA` (falling back to
