@@ -6,10 +6,9 @@
  *   npm run build && npm run bench:rate-limit
  *   BENCH_SECONDS=5 npm run bench:rate-limit      longer runs (default 2 s per case)
  */
-import { spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import process from "node:process";
 import { createMemoryStore, createRedisStore } from "../dist/index.js";
+import { hasRedis, startRedis } from "./lib/redis.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const USERS = 10_000;
@@ -57,43 +56,6 @@ function print(name, result, note = "") {
   console.log(`${name.padEnd(46)} ${rate} decisions/s ${micros} µs/decision${note}`);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis() {
-  if (spawnSync("sh", ["-c", "command -v redis-server"], { stdio: "ignore" }).status !== 0) return undefined;
-  const port = await freePort();
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    {
-      stdio: ["ignore", "pipe", "ignore"],
-    },
-  );
-  await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("redis-server did not start")), 10_000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      if (out.includes("Ready to accept connections")) {
-        clearTimeout(timer);
-        child.stdout.resume();
-        resolve();
-      }
-    });
-    child.once("exit", () => reject(new Error("redis-server exited")));
-  });
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill("SIGKILL") };
-}
-
 console.log(
   `rate-limit decision cost: node ${process.version}, ${SECONDS} s per case, ${USERS} users, sliding window of ${WINDOW_MS / 1000} s`,
 );
@@ -104,13 +66,15 @@ print("memory, user + tenant + tool", await measure((i) => memory.consume(rules(
 await memory.close();
 
 let redis;
-try {
-  redis = await startRedis();
-} catch (error) {
-  console.log(`redis: skipped (${error.message})`);
-}
-if (redis === undefined) console.log("redis: skipped (redis-server is not installed)");
+if (!hasRedis()) console.log("redis: skipped (redis-server is not installed)");
 else {
+  try {
+    redis = await startRedis();
+  } catch (error) {
+    console.log(`redis: skipped (${error.message})`);
+  }
+}
+if (redis !== undefined) {
   const store = createRedisStore({ url: redis.url, keyPrefix: "bench:" });
   const deadline = Date.now() + 10_000;
   while (!store.ready() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -134,5 +98,5 @@ else {
     console.log(`redis: failed (${error.message})`);
   }
   await store.close();
-  redis.stop();
+  await redis.stop();
 }

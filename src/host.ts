@@ -9,6 +9,8 @@ import {
 import { resolveIdentity } from "./auth/identity.js";
 import { createProtectedResourceRoute, metadataUrl } from "./auth/protected-resource.js";
 import { isLoadedConfig, parseConfig } from "./config/load.js";
+import { withClaimsChallenges } from "./downstream/challenge.js";
+import { createDownstreamServices } from "./downstream/index.js";
 import { createEdgeGuard } from "./http/edge-guard.js";
 import { createMetricsRoute, METRICS_PATH, type MetricsSource } from "./http/metrics-route.js";
 import { edgeGuardOptions, publicOriginResolver } from "./http/edge-options.js";
@@ -97,6 +99,7 @@ export function createMcpHost(options: McpHostOptions): McpHost {
     factory: options.factory,
   };
   const fallbackState = new RequestScope("none", logger);
+  const downstream = createDownstreamServices(config, { logger });
   const scaleOut = createScaleOut(config, { registry: options.sessionRegistry, logger });
   const build = (era: "modern" | "legacy"): McpServer =>
     buildMcpServer(catalog, {
@@ -105,6 +108,7 @@ export function createMcpHost(options: McpHostOptions): McpHost {
       era,
       fallbackState,
       requestState: scaleOut.requestState,
+      downstream,
     });
 
   const originOf = publicOriginResolver(config);
@@ -208,7 +212,13 @@ export function createMcpHost(options: McpHostOptions): McpHost {
     rateLimit: rateLimits.stages.perCaller,
     authorize: unrestricted ? () => undefined : createAuthorize(authorization),
     sessions,
-    dispatch: (parsed, authInfo, state, signal) => dispatcher.dispatch(parsed, authInfo, state, signal),
+    dispatch:
+      typeof downstream.provider === "string"
+        ? (parsed, authInfo, state, signal) => dispatcher.dispatch(parsed, authInfo, state, signal)
+        : withClaimsChallenges(
+            (parsed, authInfo, state, signal) => dispatcher.dispatch(parsed, authInfo, state, signal),
+            (request) => resourceMetadataUrl(request),
+          ),
     onRejected: options.onRejected,
     stopped: () => stopped,
   });

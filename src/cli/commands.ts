@@ -1,4 +1,5 @@
 import { startDevEnvironment } from "../dev/dev-environment.js";
+import { clientSecretInUse } from "../downstream/diagnose.js";
 import { PavedError } from "../errors.js";
 import type { McpHost } from "../host-options.js";
 import { isLoopbackHostname } from "../http/loopback.js";
@@ -53,6 +54,10 @@ export async function start(entry: string | undefined, out: Output): Promise<Run
   );
   if (stopTelemetry !== undefined) running.server.once("close", () => void stopTelemetry());
   out.log(`paved: serving ${host.info.name} ${host.info.version} at ${running.url.href}`);
+  if (clientSecretInUse(host.info.config))
+    out.log(
+      "paved: warning: downstream calls authenticate with a client secret (azureAd.clientCredentials): development only; use a managed identity, workload identity or a certificate",
+    );
   return running;
 }
 

@@ -1,5 +1,6 @@
 import { loadConfig } from "../config/load.js";
 import type { PavedConfig } from "../config/schema.js";
+import { diagnoseDownstream } from "../downstream/diagnose.js";
 import { isLoopbackHostname } from "../http/loopback.js";
 
 export type Severity = "error" | "warning";
@@ -113,6 +114,8 @@ export function diagnose(config: PavedConfig): Finding[] {
       );
     }
   }
+
+  findings.push(...diagnoseDownstream(config));
 
   if (oidc !== undefined && isLoopbackUrl(oidc.issuer)) {
     add(

@@ -626,6 +626,12 @@ export async function renderConfigDocs(): Promise<string> {
     parts.push(`The whole object can also be given as JSON in ${code(section.env)}.`);
     parts.push(table(section.keys));
   }
+  // Top-level keys that are maps of named entries (`downstream.<name>`): no fixed keys to list per section.
+  const topLevel = describeConfig().filter((row) => row.section === "");
+  for (const row of topLevel) {
+    parts.push(`### \`${row.key}\``);
+    parts.push(table([row]));
+  }
 
   return `${parts.join("\n\n")}\n`;
 }

@@ -55,6 +55,14 @@ function convert(schema: z.ZodType, raw: string): unknown {
         return raw;
       }
     default:
+      // A map of named entries (`downstream`) has no fixed keys to spell as variables: one JSON object.
+      if (text.startsWith("{")) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          return raw;
+        }
+      }
       return raw;
   }
 }

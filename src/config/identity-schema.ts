@@ -43,6 +43,77 @@ const clockSkewSeconds = z
   .default(60)
   .describe("Leeway for `exp` and `nbf`, in seconds.");
 
+/** An absolute file path (a mounted secret, a projected token). */
+const absolutePath = z.string().refine((value) => value.startsWith("/") || /^[A-Za-z]:[\\/]/.test(value), {
+  error: "an absolute file path",
+});
+
+/** A Key Vault object name: letters, digits and dashes, 1 to 127 characters. */
+const keyVaultName = z
+  .string()
+  .regex(/^[0-9A-Za-z-]{1,127}$/, { error: "a Key Vault object name: letters, digits and dashes" });
+
+/**
+ * Where the client credential for downstream calls (on-behalf-of) comes from: the C# package's
+ * `ClientCredentials` sources, field names in camelCase. Tried in order, the first usable wins.
+ */
+export const clientCredentialSchema = z.discriminatedUnion(
+  "sourceType",
+  [
+    z.strictObject({
+      sourceType: z.literal("SignedAssertionFromManagedIdentity"),
+      managedIdentityClientId: guid.describe(
+        "Client ID of the user-assigned managed identity trusted by a federated credential of this app.",
+      ),
+    }),
+    z.strictObject({
+      sourceType: z.literal("SignedAssertionFilePath"),
+      signedAssertionFileDiskPath: absolutePath
+        .optional()
+        .describe("The projected token file. Default: the file named by AZURE_FEDERATED_TOKEN_FILE."),
+    }),
+    z.strictObject({
+      sourceType: z.literal("KeyVault"),
+      keyVaultUrl: secureUrl.describe("The vault, e.g. https://contoso.vault.azure.net/."),
+      keyVaultCertificateName: keyVaultName,
+      managedIdentityClientId: guid
+        .optional()
+        .describe(
+          "Reach the vault as this user-assigned managed identity. Default: DefaultAzureCredential (az login on a developer machine).",
+        ),
+    }),
+    z
+      .strictObject({
+        sourceType: z.literal("Certificate"),
+        certificateDiskPath: absolutePath
+          .optional()
+          .describe("PEM file with the certificate (and its private key unless privateKeyDiskPath is set)."),
+        privateKeyDiskPath: absolutePath.optional().describe("PEM file with the unencrypted private key."),
+        thumbprintSha256: z
+          .string()
+          .regex(/^[0-9A-Fa-f]{64}$/, { error: "64 hex digits (the certificate's SHA-256 thumbprint)" })
+          .optional()
+          .describe("With privateKeyDiskPath and no certificate file: the certificate's SHA-256 thumbprint."),
+      })
+      .refine(
+        (value) =>
+          value.certificateDiskPath !== undefined ||
+          (value.thumbprintSha256 !== undefined && value.privateKeyDiskPath !== undefined),
+        { error: "certificateDiskPath, or thumbprintSha256 with privateKeyDiskPath" },
+      ),
+    z.strictObject({
+      sourceType: z.literal("ClientSecret"),
+      clientSecret: z.string().min(1).describe("Development only: a client secret."),
+    }),
+  ],
+  {
+    error:
+      "a client credential whose sourceType is SignedAssertionFromManagedIdentity, SignedAssertionFilePath, KeyVault, Certificate or ClientSecret",
+  },
+);
+
+export type ClientCredentialConfig = z.output<typeof clientCredentialSchema>;
+
 export const azureAdSchema = z
   .strictObject({
     instance: secureUrl
@@ -94,6 +165,20 @@ export const azureAdSchema = z
       .describe(
         "Client applications (`azp` / `appid`) allowed to call; others get 403. Default: any client the tenant allows.",
       ),
+    clientCredentials: z
+      .array(clientCredentialSchema)
+      .optional()
+      .describe(
+        "How this app proves itself to Entra ID for on-behalf-of calls to downstream APIs (`ctx.downstream`): a list, the first usable wins. Each item has a `sourceType` (`SignedAssertionFromManagedIdentity`, `SignedAssertionFilePath`, `KeyVault`, `Certificate`, `ClientSecret`) and that source's fields (docs/downstream.md). From the environment: one JSON list in `PAVED_AZUREAD__CLIENTCREDENTIALS`.",
+      )
+      .meta({
+        example: [
+          {
+            sourceType: "SignedAssertionFromManagedIdentity",
+            managedIdentityClientId: "00000000-0000-0000-0000-000000000002",
+          },
+        ],
+      }),
     clockSkewSeconds,
   })
   .describe("Microsoft Entra ID: validate Entra access tokens (v1 and v2, single- and multi-tenant).");

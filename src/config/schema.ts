@@ -285,6 +285,61 @@ export const telemetrySchema = z
   })
   .prefault({});
 
+/** `<resource>/.default` and explicit scopes of the same resource in one list: Entra refuses it (ENTRA-17). */
+export function mixedDefaultScopes(scopes: readonly string[]): string | undefined {
+  const byResource = new Map<string, string[]>();
+  for (const scope of scopes) {
+    const cut = scope.lastIndexOf("/");
+    if (cut <= 0) continue;
+    const resource = scope.slice(0, cut);
+    byResource.set(resource, [...(byResource.get(resource) ?? []), scope.slice(cut + 1)]);
+  }
+  for (const [resource, names] of byResource)
+    if (names.includes(".default") && names.length > 1) return resource;
+  return undefined;
+}
+
+const downstreamApiSchema = z.strictObject({
+  baseUrl: secureUrl
+    .describe(
+      "Where the API lives; `ctx.downstream.fetch` only sends requests under it (https, http only on loopback).",
+    )
+    .meta({ example: "https://graph.microsoft.com/v1.0/" }),
+  scopes: z
+    .array(z.string().min(1))
+    .min(1)
+    .refine((scopes) => mixedDefaultScopes(scopes) === undefined, {
+      error:
+        "either <resource>/.default or explicit scopes of that resource, not both (Entra refuses the mix)",
+    })
+    .describe("Scopes of the on-behalf-of token for this API, fully qualified.")
+    .meta({ example: ["https://graph.microsoft.com/User.Read"] }),
+  timeoutMs: milliseconds(100, 600_000)
+    .default(30_000)
+    .describe("Deadline of one call, token acquisition included; the tool's own `signal` also applies."),
+});
+
+export const downstreamSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, {
+      error: "an API name: a letter, then letters, digits, - or _ (at most 64)",
+    }),
+    downstreamApiSchema,
+  )
+  .default({})
+  .describe(
+    "Downstream APIs tools call on behalf of the user (`ctx.downstream.fetch(name, path)`), by name: `{ baseUrl, scopes, timeoutMs }`. Needs `azureAd.clientCredentials`. From the environment: one JSON object in `PAVED_DOWNSTREAM`.",
+  )
+  .meta({
+    example: {
+      graph: {
+        baseUrl: "https://graph.microsoft.com/v1.0/",
+        scopes: ["https://graph.microsoft.com/User.Read"],
+        timeoutMs: 30_000,
+      },
+    },
+  });
+
 export const configSchema = z
   .strictObject({
     azureAd: azureAdSchema.optional(),
@@ -292,6 +347,7 @@ export const configSchema = z
     server: serverSchema,
     store: storeSchema,
     telemetry: telemetrySchema,
+    downstream: downstreamSchema,
   })
   .refine((config) => config.azureAd === undefined || config.oidc === undefined, {
     error: "configure one identity provider: azureAd or oidc, not both",
@@ -306,3 +362,5 @@ export type ServerConfig = PavedConfig["server"];
 export type AzureAdConfig = NonNullable<PavedConfig["azureAd"]>;
 export type OidcConfig = NonNullable<PavedConfig["oidc"]>;
 export type StoreConfig = PavedConfig["store"];
+export type DownstreamConfig = PavedConfig["downstream"];
+export type DownstreamApiConfig = DownstreamConfig[string];

@@ -15,6 +15,8 @@ export interface EdgeGuardOptions {
 }
 
 function originAllowed(origin: string, options: EdgeGuardOptions): boolean {
+  // An origin is ASCII (RFC 6454 §6.2); `toLowerCase()` would fold U+212A into an allowed "k".
+  if (!/^[\x21-\x7e]+$/.test(origin)) return false;
   const value = origin.toLowerCase();
   if (options.allowedOrigins.has(value)) return true;
   if (!options.allowLoopbackOrigins) return false;

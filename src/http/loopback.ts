@@ -8,7 +8,11 @@ export function isLoopbackHostname(hostname: string): boolean {
 
 /** The host name of a `Host` header value (port and case removed), or `undefined` when malformed. */
 export function hostnameOf(hostHeader: string): string | undefined {
-  const value = hostHeader.trim().toLowerCase();
+  // RFC 7230: only SP and HTAB surround a field value, and a host is ASCII. `trim()` would also
+  // strip U+00A0, and `toLowerCase()` folds U+212A (Kelvin sign) into an allowed "k" (found by fuzzing).
+  const bare = hostHeader.replace(/^[\t ]+|[\t ]+$/g, "");
+  if (!/^[\x21-\x7e]+$/.test(bare)) return undefined;
+  const value = bare.toLowerCase();
   if (value.startsWith("[")) {
     const end = value.indexOf("]");
     if (end < 0) return undefined;

@@ -1,6 +1,7 @@
 import type { AuthInfo, ServerContext } from "@modelcontextprotocol/server";
 import type { Context } from "@opentelemetry/api";
 import type { Principal } from "../auth/principal.js";
+import { DownstreamClient, type Downstream, type DownstreamServices } from "../downstream/fetch.js";
 import type { InboundRequest } from "../http/exchange.js";
 import type { AuditContext } from "../telemetry/audit.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -76,7 +77,22 @@ export interface ToolContext {
    */
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- a typed read of what sealState stored
   state<T = unknown>(): T | undefined;
+  /**
+   * Protected downstream APIs called as the signed-in user (on-behalf-of through MSAL, with the
+   * `azureAd.clientCredentials` of this app): `fetch(api, path)` for `downstream.<api>`, or
+   * `authorizationHeader(scopes)` for any other client. Made on first use. docs/downstream.md.
+   *
+   * @example
+   * const response = await ctx.downstream.fetch("graph", "/me");
+   */
+  readonly downstream: Downstream;
 }
+
+/** Used when the host wires no downstream services (a bare `buildMcpServer`). */
+const NO_DOWNSTREAM: DownstreamServices = Object.freeze({
+  apis: Object.freeze({}),
+  provider: "This server is not set up for downstream calls.",
+});
 
 /** Seals `requestState` for the tool context (the host's key ring); see `src/state/request-state.ts`. */
 export type StateSealer = (payload: unknown, ctx: ServerContext) => Promise<string>;
@@ -109,12 +125,32 @@ class CallContext implements ToolContext {
   private readonly sdk: ServerContext;
   private readonly request: RequestState;
   private readonly sealer: StateSealer | undefined;
+  private readonly services: DownstreamServices | undefined;
   private view: ServerContext | undefined;
+  private client: Downstream | undefined;
 
-  constructor(sdk: ServerContext, request: RequestState, sealer: StateSealer | undefined) {
+  constructor(
+    sdk: ServerContext,
+    request: RequestState,
+    sealer: StateSealer | undefined,
+    services: DownstreamServices | undefined,
+  ) {
     this.sdk = sdk;
     this.request = request;
     this.sealer = sealer;
+    this.services = services;
+  }
+
+  /** Built on first use: most handlers never call a downstream API. */
+  get downstream(): Downstream {
+    this.client ??= new DownstreamClient(this.services ?? NO_DOWNSTREAM, {
+      principal: this.request.principal,
+      token: this.sdk.http?.authInfo?.token,
+      signal: this.sdk.mcpReq.signal,
+      log: this.request.log,
+      state: this.request,
+    });
+    return this.client;
   }
 
   /** Built on first use: most handlers never touch the SDK context. */
@@ -173,6 +209,7 @@ export function createToolContext(
   mcp: ServerContext,
   fallback: RequestState,
   sealer?: StateSealer,
+  downstream?: DownstreamServices,
 ): ToolContext {
-  return new CallContext(mcp, stateOf(mcp) ?? fallback, sealer);
+  return new CallContext(mcp, stateOf(mcp) ?? fallback, sealer, downstream);
 }

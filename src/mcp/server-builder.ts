@@ -12,8 +12,10 @@ import {
   type ReadResourceResult,
   type ServerContext,
 } from "@modelcontextprotocol/server";
+import type { DownstreamServices } from "../downstream/fetch.js";
 import { ToolError } from "../errors.js";
 import type { RequestStateSealer } from "../state/request-state.js";
+import { withCachedJsonSchema } from "./json-schema-cache.js";
 import { createToolContext, type RequestState, type StateSealer, type ToolContext } from "./context.js";
 import type { PromptDefinition, ResourceDefinition, ToolDefinition } from "./definitions.js";
 
@@ -49,6 +51,8 @@ export interface BuildOptions {
    * expired or foreign state is refused by the SDK with JSON-RPC `-32602` before a handler runs.
    */
   readonly requestState: RequestStateSealer;
+  /** What `ctx.downstream` calls through (configured APIs, the on-behalf-of token provider). */
+  readonly downstream?: DownstreamServices;
 }
 
 function failure(error: unknown, ctx: ToolContext, what: string): string {
@@ -72,12 +76,13 @@ function registerTool(
   tool: ToolDefinition,
   fallback: RequestState,
   seal: StateSealer,
+  downstream?: DownstreamServices,
 ): void {
   const call = async (
     args: Record<string, unknown>,
     sdk: ServerContext,
   ): Promise<CallToolResult | InputRequiredResult> => {
-    const ctx = createToolContext(sdk, fallback, seal);
+    const ctx = createToolContext(sdk, fallback, seal, downstream);
     try {
       return toToolResult(await tool.handler(args, ctx), tool.output !== undefined);
     } catch (error) {
@@ -87,7 +92,7 @@ function registerTool(
   const config = {
     ...(tool.title !== undefined && { title: tool.title }),
     description: tool.description,
-    ...(tool.output !== undefined && { outputSchema: tool.output }),
+    ...(tool.output !== undefined && { outputSchema: withCachedJsonSchema(tool.output) }),
     ...(tool.annotations !== undefined && { annotations: tool.annotations }),
   };
   if (tool.input === undefined) {
@@ -95,7 +100,7 @@ function registerTool(
   } else {
     server.registerTool(
       tool.name,
-      { ...config, inputSchema: tool.input },
+      { ...config, inputSchema: withCachedJsonSchema(tool.input) },
       (args: Record<string, unknown>, sdk) => call(args, sdk),
     );
   }
@@ -113,13 +118,14 @@ function registerResource(
   resource: ResourceDefinition,
   fallback: RequestState,
   seal: StateSealer,
+  downstream?: DownstreamServices,
 ): void {
   const read = async (
     uri: URL,
     variables: Record<string, string | string[]>,
     sdk: ServerContext,
   ): Promise<ReadResourceResult> => {
-    const ctx = createToolContext(sdk, fallback, seal);
+    const ctx = createToolContext(sdk, fallback, seal, downstream);
     try {
       const value = await resource.read(uri, ctx, variables);
       if (typeof value !== "string") return value;
@@ -147,9 +153,10 @@ function registerPrompt(
   prompt: PromptDefinition,
   fallback: RequestState,
   seal: StateSealer,
+  downstream?: DownstreamServices,
 ): void {
   const get = async (args: Record<string, unknown>, sdk: ServerContext): Promise<GetPromptResult> => {
-    const ctx = createToolContext(sdk, fallback, seal);
+    const ctx = createToolContext(sdk, fallback, seal, downstream);
     try {
       const value = await prompt.get(args, ctx);
       if (typeof value !== "string") return value as GetPromptResult;
@@ -184,9 +191,12 @@ export function buildMcpServer(catalog: Catalog, options: BuildOptions): McpServ
     requestState: { verify: (state, ctx) => sealer.verify(state, ctx) },
   });
   const seal: StateSealer = (payload, ctx) => sealer.mint(payload, ctx);
-  for (const tool of catalog.tools) registerTool(server, tool, options.fallbackState, seal);
-  for (const resource of catalog.resources) registerResource(server, resource, options.fallbackState, seal);
-  for (const prompt of catalog.prompts) registerPrompt(server, prompt, options.fallbackState, seal);
+  const { downstream } = options;
+  for (const tool of catalog.tools) registerTool(server, tool, options.fallbackState, seal, downstream);
+  for (const resource of catalog.resources)
+    registerResource(server, resource, options.fallbackState, seal, downstream);
+  for (const prompt of catalog.prompts)
+    registerPrompt(server, prompt, options.fallbackState, seal, downstream);
   catalog.factory?.(server, { era: options.era });
   return server;
 }

@@ -62,7 +62,9 @@ export function checkModernHeaders(request: InboundRequest, message: JSONRPCRequ
   }
   if (NAME_SOURCE[message.method] === undefined) return undefined;
   const expected = nameOf(message);
-  const header = request.header("mcp-name")?.trim();
+  // Only SP and HTAB are optional whitespace (RFC 9110 §5.5): `trim()` would also drop U+00A0, so
+  // `Mcp-Name: delete_all<NBSP>` (which a gateway's rule for `delete_all` misses) would pass as a match.
+  const header = request.header("mcp-name")?.replace(/^[\t ]+|[\t ]+$/g, "");
   if (header === undefined) {
     return expected === undefined
       ? undefined

@@ -3,10 +3,17 @@ import type { Reply } from "../http/exchange.js";
 import { SECURITY_HEADERS } from "../http/security-headers.js";
 import { webReplyHeaders } from "../http/web-response.js";
 
+/**
+ * Hop-by-hop fields (RFC 9110 §7.6.1) describe one connection, and Node manages ours: the SDK's
+ * `Connection: keep-alive` on SSE answers would otherwise override a client's `Connection: close`
+ * and the `shouldKeepAlive = false` that `serve()` sets while draining.
+ */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+
 async function pipeWeb(response: Response, res: ServerResponse): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
-    headers[name] = value;
+    if (!HOP_BY_HOP.has(name)) headers[name] = value;
   });
   Object.assign(headers, webReplyHeaders(response.headers.get("content-type")));
   res.writeHead(response.status, headers);

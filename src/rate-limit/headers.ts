@@ -24,7 +24,10 @@ export interface PolicyState {
 export const QUOTA_EXCEEDED = "https://iana.org/assignments/http-problem-types#quota-exceeded";
 
 /** An RFC 9651 String: quotes, with `\` and `"` escaped. Policy names are printable ASCII. */
-const sfString = (value: string): string => `"${value.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+const sfString = (value: string): string =>
+  value.includes("\\") || value.includes('"')
+    ? `"${value.replace(/[\\"]/g, (char) => `\\${char}`)}"`
+    : `"${value}"`;
 
 /** Whole seconds, rounded up: a client never comes back early (RFC 9110 delay-seconds). */
 export const seconds = (ms: number): number => Math.ceil(ms / 1000);

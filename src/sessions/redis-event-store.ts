@@ -15,6 +15,8 @@ export interface RedisEventStoreOptions {
   readonly prefix?: string;
   /** Longest wait for one Redis operation, in milliseconds. Default 2000. */
   readonly timeoutMs?: number;
+  /** Told when an event could not be stored (Redis unreachable): the stream goes on without it. */
+  readonly onStoreFailed?: (error: unknown) => void;
 }
 
 /** The SDK's stream ids: UUIDs for POST streams, `_GET_stream` for the standalone one. */
@@ -46,6 +48,7 @@ export function createRedisEventStore(options: RedisEventStoreOptions): SessionE
   const maxEvents = String(options.maxEventsPerStream ?? 1_000);
   const timeoutMs = options.timeoutMs ?? 2_000;
   const streams = new Set<string>();
+  let unstored = 0;
   const run = (script: string, keys: readonly string[], args: readonly string[] = []) =>
     withTimeout(options.redis.eval(script, keys, args), timeoutMs);
 
@@ -60,11 +63,19 @@ export function createRedisEventStore(options: RedisEventStoreOptions): SessionE
     async storeEvent(streamId: string, message: JSONRPCMessage) {
       if (!STREAM_ID.test(streamId)) throw new RangeError("unexpected stream id");
       streams.add(streamId);
-      const entry = await run(
-        STORE,
-        [prefix + streamId],
-        [JSON.stringify(message), maxEvents, String(options.ttlMs)],
-      );
+      let entry: unknown;
+      try {
+        entry = await run(
+          STORE,
+          [prefix + streamId],
+          [JSON.stringify(message), maxEvents, String(options.ttlMs)],
+        );
+      } catch (error) {
+        // Redis unreachable: a session held here keeps working (deployment.md), only resuming past
+        // this event is lost. The id names no stream entry, so it never replays anything.
+        options.onStoreFailed?.(error);
+        return `${streamId}.unstored-${++unstored}`;
+      }
       return `${streamId}.${String(entry)}`;
     },
 

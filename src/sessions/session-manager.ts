@@ -161,6 +161,10 @@ export class SessionManager {
     if (session.owner !== principal.id) return notFound();
     if (!(await this.stillRegistered(session))) return notFound();
     session.lastSeen = Date.now();
+    if (request.method === "GET" && !(await this.resumable(request, session))) {
+      // The SDK answers this too, but without the documented `data.reason` (found by fuzzing).
+      return rejection(400, "invalid_request", "Bad Request: Last-Event-ID names no event of this session");
+    }
     const response = await session.transport.handleRequest(
       request.toWebRequest(this.versionOverride(request, session)),
       {
@@ -169,6 +173,19 @@ export class SessionManager {
       },
     );
     return { kind: "web", response };
+  }
+
+  /** Whether a `Last-Event-ID` (when sent) names one of the session's streams; a store fault defers to the SDK. */
+  private async resumable(request: InboundRequest, session: Session): Promise<boolean> {
+    const lastEventId = request.header("last-event-id");
+    // An empty value is no value, as for the SDK: the client resumes nothing.
+    if (lastEventId === undefined || lastEventId === "" || session.events.getStreamIdForEventId === undefined)
+      return true;
+    try {
+      return (await session.events.getStreamIdForEventId(lastEventId)) !== undefined;
+    } catch {
+      return true;
+    }
   }
 
   /**

@@ -120,16 +120,26 @@ export function createScaleOut(
         replicaUrl,
         logger,
       }),
-      eventStore: (sessionId, owner) =>
-        redis === undefined
-          ? new MemoryEventStore()
-          : createRedisEventStore({
-              redis,
-              sessionId,
-              owner,
-              ttlMs: server.sessions.idleTimeoutMs,
-              prefix: `${store.keyPrefix}ev:`,
-            }),
+      eventStore: (sessionId, owner) => {
+        if (redis === undefined) return new MemoryEventStore();
+        let warned = false;
+        return createRedisEventStore({
+          redis,
+          sessionId,
+          owner,
+          ttlMs: server.sessions.idleTimeoutMs,
+          prefix: `${store.keyPrefix}ev:`,
+          // Once per session: an outage would otherwise log every progress notification.
+          onStoreFailed: (error) => {
+            if (warned) return;
+            warned = true;
+            logger.warn(
+              { err: error },
+              "session events not stored (Redis unreachable): the session's streams cannot be resumed past them",
+            );
+          },
+        });
+      },
       replicaUrl,
     },
     readiness: redis === undefined ? undefined : { name: "sessions", check: () => redis.ready() },

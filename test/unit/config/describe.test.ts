@@ -43,6 +43,7 @@ describe("describeConfig", () => {
       "azureAd.allowedTenants",
       "azureAd.tokenVersions",
       "azureAd.allowedClientApps",
+      "azureAd.clientCredentials",
       "azureAd.clockSkewSeconds",
       "oidc.issuer",
       "oidc.audiences",
@@ -82,6 +83,7 @@ describe("describeConfig", () => {
       "telemetry.auditLog",
       "telemetry.captureContent",
       "telemetry.prometheus",
+      "downstream",
     ]);
   });
 
@@ -129,7 +131,13 @@ describe("describeConfig", () => {
             : row.hasDefault
               ? row.default
               : "weather";
-      const text = Array.isArray(value) ? value.join(",") : String(value);
+      // Lists of objects and maps of named entries are JSON; other lists comma-separated.
+      const text =
+        typeof value === "object" && value !== null && (!Array.isArray(value) || typeof value[0] === "object")
+          ? JSON.stringify(value)
+          : Array.isArray(value)
+            ? value.join(",")
+            : String(value);
       const env = { ...requiredSiblings(row.key)?.env, [row.env]: text };
       const config = await loadConfig({ file: false, env });
       expect(at(config, row.key), row.env).toStrictEqual(value);
@@ -303,7 +311,7 @@ describe("describeSections", () => {
     expect(
       sections.map((section) => [section.key, section.env, section.optional, section.keys.length]),
     ).toStrictEqual([
-      ["azureAd", "PAVED_AZUREAD", true, 9],
+      ["azureAd", "PAVED_AZUREAD", true, 10],
       ["oidc", "PAVED_OIDC", true, 7],
       ["server", "PAVED_SERVER", false, 20],
       ["server.sessions", "PAVED_SERVER__SESSIONS", false, 3],

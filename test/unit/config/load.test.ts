@@ -66,6 +66,19 @@ const KEY_A = Buffer.alloc(32, 0xfb).toString("base64");
 const KEY_B = Buffer.alloc(48, 7).toString("base64");
 const KEY_A_URL = Buffer.alloc(32, 0xfb).toString("base64url");
 const SHORT_KEY = Buffer.alloc(31, 1).toString("base64");
+const CREDENTIAL_SOURCE =
+  "a client credential whose sourceType is SignedAssertionFromManagedIdentity, SignedAssertionFilePath, KeyVault, Certificate or ClientSecret";
+const MIXED_DEFAULT =
+  "either <resource>/.default or explicit scopes of that resource, not both (Entra refuses the mix)";
+const MI_CREDENTIAL = {
+  sourceType: "SignedAssertionFromManagedIdentity",
+  managedIdentityClientId: OTHER_CLIENT,
+};
+const GRAPH_API = {
+  baseUrl: "https://graph.microsoft.com/v1.0/",
+  scopes: ["https://graph.microsoft.com/User.Read"],
+  timeoutMs: 30_000,
+};
 const LOG_LEVEL = 'Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"';
 
 /** A value the key accepts. From the environment `value` is the variable's text and `parsed` what it becomes. */
@@ -273,6 +286,83 @@ const KEYS: readonly KeyRow[] = [
     ],
   },
   guidListKey("azureAd.allowedClientApps", "PAVED_AZUREAD__ALLOWEDCLIENTAPPS"),
+  {
+    key: "azureAd.clientCredentials",
+    env: "PAVED_AZUREAD__CLIENTCREDENTIALS",
+    good: [
+      {
+        from: "file",
+        value: [
+          MI_CREDENTIAL,
+          { sourceType: "SignedAssertionFilePath" },
+          { sourceType: "SignedAssertionFilePath", signedAssertionFileDiskPath: "/var/run/secrets/token" },
+          {
+            sourceType: "KeyVault",
+            keyVaultUrl: "https://contoso.vault.azure.net/",
+            keyVaultCertificateName: "mcp-obo",
+          },
+          { sourceType: "Certificate", certificateDiskPath: "/etc/paved/obo.pem" },
+          {
+            sourceType: "Certificate",
+            privateKeyDiskPath: "/etc/paved/obo.key",
+            thumbprintSha256: "A".repeat(64),
+          },
+          { sourceType: "ClientSecret", clientSecret: "dev-secret" },
+        ],
+      },
+      { from: "file", value: [] },
+      { from: "env", value: JSON.stringify([MI_CREDENTIAL]), parsed: [MI_CREDENTIAL] },
+    ],
+    bad: [
+      { from: "file", value: MI_CREDENTIAL, expected: "Invalid input: expected array, received object" },
+      {
+        from: "file",
+        value: [{ sourceType: "Password" }],
+        expected: CREDENTIAL_SOURCE,
+        issueKey: "azureAd.clientCredentials.0.sourceType",
+      },
+      {
+        from: "file",
+        value: [MI_CREDENTIAL, { sourceType: "Certificate" }],
+        expected: "certificateDiskPath, or thumbprintSha256 with privateKeyDiskPath",
+        issueKey: "azureAd.clientCredentials.1",
+      },
+      {
+        from: "file",
+        value: [{ sourceType: "SignedAssertionFilePath", signedAssertionFileDiskPath: "token" }],
+        expected: "an absolute file path",
+        issueKey: "azureAd.clientCredentials.0.signedAssertionFileDiskPath",
+      },
+      {
+        from: "file",
+        value: [
+          { sourceType: "KeyVault", keyVaultUrl: "http://vault.contoso.com/", keyVaultCertificateName: "c" },
+        ],
+        expected: SECURE_URL,
+        issueKey: "azureAd.clientCredentials.0.keyVaultUrl",
+      },
+      {
+        from: "env",
+        value: JSON.stringify([{ sourceType: "ClientSecret", clientSecret: "" }]),
+        expected: EMPTY_STRING,
+        issueKey: "azureAd.clientCredentials.0.clientSecret",
+      },
+      {
+        from: "env",
+        value: JSON.stringify([
+          { sourceType: "SignedAssertionFromManagedIdentity", managedIdentityClientId: "mi" },
+        ]),
+        expected: GUID,
+        issueKey: "azureAd.clientCredentials.0.managedIdentityClientId",
+      },
+      {
+        from: "env",
+        value: "ClientSecret",
+        expected: CREDENTIAL_SOURCE,
+        issueKey: "azureAd.clientCredentials.0",
+      },
+    ],
+  },
   integerKey("azureAd.clockSkewSeconds", "PAVED_AZUREAD__CLOCKSKEWSECONDS", 0, 300),
   {
     key: "oidc.issuer",
@@ -661,6 +751,59 @@ const KEYS: readonly KeyRow[] = [
   },
   booleanKey("telemetry.captureContent", "PAVED_TELEMETRY__CAPTURECONTENT"),
   booleanKey("telemetry.prometheus", "PAVED_TELEMETRY__PROMETHEUS"),
+  {
+    key: "downstream",
+    env: "PAVED_DOWNSTREAM",
+    good: [
+      { from: "file", value: { graph: GRAPH_API } },
+      {
+        from: "file",
+        value: {
+          local: { baseUrl: "http://127.0.0.1:9000/api", scopes: ["api://x/.default"], timeoutMs: 100 },
+        },
+      },
+      { from: "file", value: {} },
+      { from: "env", value: JSON.stringify({ graph: GRAPH_API }), parsed: { graph: GRAPH_API } },
+    ],
+    bad: [
+      {
+        from: "file",
+        value: {
+          graph: {
+            ...GRAPH_API,
+            scopes: ["https://graph.microsoft.com/.default", "https://graph.microsoft.com/User.Read"],
+          },
+        },
+        expected: MIXED_DEFAULT,
+        issueKey: "downstream.graph.scopes",
+      },
+      {
+        from: "file",
+        value: { graph: { ...GRAPH_API, baseUrl: "http://graph.microsoft.com/" } },
+        expected: SECURE_URL,
+        issueKey: "downstream.graph.baseUrl",
+      },
+      {
+        from: "file",
+        value: { graph: { ...GRAPH_API, timeoutMs: 99 } },
+        expected: tooSmall(100),
+        issueKey: "downstream.graph.timeoutMs",
+      },
+      {
+        from: "file",
+        value: { "9graph": GRAPH_API },
+        expected: "Invalid key in record",
+        issueKey: "downstream.9graph",
+      },
+      {
+        from: "env",
+        value: JSON.stringify({ graph: { ...GRAPH_API, scopes: [] } }),
+        expected: EMPTY_LIST,
+        issueKey: "downstream.graph.scopes",
+      },
+      { from: "env", value: "graph", expected: "Invalid input: expected record, received string" },
+    ],
+  },
 ];
 
 const label = (value: unknown): string => {
@@ -1441,6 +1584,7 @@ const DEFAULTS = {
   },
   store: { keyPrefix: "paved:", failurePolicy: "fail-open" },
   telemetry: { logLevel: "info", auditLog: "log", captureContent: false, prometheus: false },
+  downstream: {},
 };
 
 describe("the result", () => {
