@@ -84,7 +84,7 @@ export const serverSchema = z
       .min(1)
       .optional()
       .describe(
-        'Host header allow-list for the MCP endpoint (DNS-rebinding defence). Default: the host of `resourceHost`, or the loopback names when it is unset. `["*"]` disables the check.',
+        'Host header allow-list for the MCP endpoint (DNS-rebinding defence), matched on the host name without the port. Default: `localhost`, `127.0.0.1` and `[::1]`, plus the host of `resourceHost` when it is set. A list you configure replaces the default, loopback names included. `["*"]` disables the check.',
       )
       .meta({ example: ["mcp.contoso.com"] }),
     allowedOrigins: z
