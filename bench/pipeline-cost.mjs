@@ -79,6 +79,7 @@ class BenchRequest {
     this.#controller ??= new AbortController();
     return this.#controller.signal;
   }
+  onClientGone() {}
 }
 
 async function run(count) {

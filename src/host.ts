@@ -214,9 +214,9 @@ export function createMcpHost(options: McpHostOptions): McpHost {
     sessions,
     dispatch:
       typeof downstream.provider === "string"
-        ? (parsed, authInfo, state, signal) => dispatcher.dispatch(parsed, authInfo, state, signal)
+        ? (parsed, authInfo, state, client) => dispatcher.dispatch(parsed, authInfo, state, client)
         : withClaimsChallenges(
-            (parsed, authInfo, state, signal) => dispatcher.dispatch(parsed, authInfo, state, signal),
+            (parsed, authInfo, state, client) => dispatcher.dispatch(parsed, authInfo, state, client),
             (request) => resourceMetadataUrl(request),
           ),
     onRejected: options.onRejected,

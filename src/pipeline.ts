@@ -2,7 +2,14 @@ import type { AuthInfo } from "@modelcontextprotocol/server";
 import { context } from "@opentelemetry/api";
 import type { Authenticated, LogScope } from "./auth/authenticate.js";
 import type { Principal } from "./auth/principal.js";
-import type { BodyReply, Headers, InboundRequest, RejectionDetail, Reply } from "./http/exchange.js";
+import type {
+  BodyReply,
+  ClientLink,
+  Headers,
+  InboundRequest,
+  RejectionDetail,
+  Reply,
+} from "./http/exchange.js";
 import { rejection } from "./http/responses.js";
 import type { RejectionEvent, RequestInfo } from "./host-options.js";
 import { authInfoFor, type RequestState } from "./mcp/context.js";
@@ -61,7 +68,7 @@ export interface PipelineStages {
     parsed: ParsedMessage,
     authInfo: AuthInfo,
     state: RequestState,
-    signal: AbortSignal,
+    client: ClientLink,
   ) => Reply | Promise<Reply>;
   readonly onRejected: ((event: RejectionEvent) => void) | undefined;
   readonly stopped: () => boolean;
@@ -187,7 +194,7 @@ export function createPipeline(stages: PipelineStages): (request: InboundRequest
       return rejection(405, "method_not_allowed", "Method Not Allowed: use POST", {
         headers: { allow: "POST" },
       });
-    return stages.dispatch(message, authInfo, scope, request.signal);
+    return stages.dispatch(message, authInfo, scope, request);
   }
 
   async function publicRoute(request: InboundRequest): Promise<Reply> {

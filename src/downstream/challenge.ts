@@ -1,5 +1,5 @@
 import type { AuthInfo } from "@modelcontextprotocol/server";
-import type { InboundRequest, Reply } from "../http/exchange.js";
+import type { ClientLink, InboundRequest, Reply } from "../http/exchange.js";
 import { oauthReply } from "../http/responses.js";
 import type { RequestState } from "../mcp/context.js";
 import type { ParsedMessage } from "../mcp/parse.js";
@@ -20,7 +20,7 @@ type Dispatch = (
   parsed: ParsedMessage,
   authInfo: AuthInfo,
   state: RequestState,
-  signal: AbortSignal,
+  client: ClientLink,
 ) => Reply | Promise<Reply>;
 
 /**
@@ -48,8 +48,8 @@ export function withClaimsChallenges(
       "www-authenticate": `Bearer ${params.join(", ")}`,
     });
   };
-  return (parsed, authInfo, state, signal) => {
-    const reply = dispatch(parsed, authInfo, state, signal);
+  return (parsed, authInfo, state, client) => {
+    const reply = dispatch(parsed, authInfo, state, client);
     return reply instanceof Promise ? reply.then((value) => answer(value, state)) : answer(reply, state);
   };
 }

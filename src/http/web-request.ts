@@ -38,6 +38,10 @@ export function fromWebRequest(request: Request, remoteAddress = ""): InboundReq
     remoteAddress,
     readBody: (maxBytes) => readLimited(request, maxBytes),
     signal: request.signal,
+    onClientGone: (listener) => {
+      if (request.signal.aborted) listener();
+      else request.signal.addEventListener("abort", listener, { once: true });
+    },
     toWebRequest: (headers) => {
       if (headers === undefined) return request;
       const merged = new Headers(request.headers);

@@ -1,6 +1,6 @@
 import type { AuthInfo, JSONRPCMessage, JSONRPCRequest, McpServer } from "@modelcontextprotocol/server";
 import type { Principal } from "../auth/principal.js";
-import type { Reply } from "../http/exchange.js";
+import type { ClientLink, Reply } from "../http/exchange.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Operation, Operations } from "../telemetry/operation.js";
 import type { RequestState } from "./context.js";
@@ -24,10 +24,10 @@ const request = (
   transport: MuxTransport,
   message: JSONRPCRequest,
   authInfo: AuthInfo,
-  signal: AbortSignal,
+  client: ClientLink,
   filter: ResponseFilter | undefined,
   op: Operation,
-): Promise<Reply> => transport.request(message, { authInfo }, signal, filter, op);
+): Promise<Reply> => transport.request(message, { authInfo }, client, filter, op);
 
 /**
  * Pipeline stage 11 for stateless traffic: the two long-lived SDK servers (one per protocol era)
@@ -79,7 +79,7 @@ export class Dispatcher {
     parsed: ParsedMessage,
     authInfo: AuthInfo,
     state: RequestState,
-    signal: AbortSignal,
+    client: ClientLink,
   ): Reply | Promise<Reply> {
     const transport = parsed.era === "modern" ? this.modern : this.legacy;
     if (parsed.kind !== "request") {
@@ -99,8 +99,8 @@ export class Dispatcher {
       ? (name: string, result: Record<string, unknown>) => this.filter(principal, name, result)
       : undefined;
     const op = this.operations.start(state, message);
-    if (op === undefined) return transport.request(message, { authInfo }, signal, filter);
-    return op.run(request, undefined, transport, message, authInfo, signal, filter, op);
+    if (op === undefined) return transport.request(message, { authInfo }, client, filter);
+    return op.run(request, undefined, transport, message, authInfo, client, filter, op);
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import {
   type RequestId,
   type TransportSendOptions,
 } from "@modelcontextprotocol/server";
-import { ReplyStream, type Reply } from "../http/exchange.js";
+import { ReplyStream, type ClientLink, type Reply } from "../http/exchange.js";
 import { emptyReply, jsonReply } from "../http/responses.js";
 import type { OperationObserver } from "../telemetry/operation.js";
 
@@ -84,7 +84,7 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
   request(
     message: JSONRPCRequest,
     extra: MessageExtraInfo,
-    signal: AbortSignal,
+    client: ClientLink,
     filter?: ResponseFilter,
     observer?: OperationObserver,
   ): Promise<Reply> {
@@ -100,11 +100,12 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
         this.abandon(id, "deadline");
       }, this.deadlineMs);
       exchange.timer.unref();
-      if (signal.aborted) {
+      let gone = false;
+      client.onClientGone(() => {
+        gone = true;
         this.abandon(id, "disconnect");
-        return;
-      }
-      signal.addEventListener("abort", () => this.abandon(id, "disconnect"), { once: true });
+      });
+      if (gone) return;
       this.onmessage?.({ ...message, id }, { ...extra, classification: this.classification });
     });
   }

@@ -70,13 +70,22 @@ export function parseMessage(request: InboundRequest, text: string): ParsedMessa
   const protocolVersionHeader = request.header("mcp-protocol-version");
   const mcpMethodHeader = request.header("mcp-method");
   const mcpNameHeader = request.header("mcp-name");
-  const outcome = classifyInboundRequest({
-    httpMethod: "POST",
-    body,
-    ...(protocolVersionHeader !== undefined && { protocolVersionHeader }),
-    ...(mcpMethodHeader !== undefined && { mcpMethodHeader }),
-    ...(mcpNameHeader !== undefined && { mcpNameHeader }),
-  });
+  // The classifier tries the response shapes first, and each miss builds a zod error whose stack
+  // nobody reads: skipping the stack capture saves a sixth of its cost on every request.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let outcome: ReturnType<typeof classifyInboundRequest>;
+  try {
+    outcome = classifyInboundRequest({
+      httpMethod: "POST",
+      body,
+      ...(protocolVersionHeader !== undefined && { protocolVersionHeader }),
+      ...(mcpMethodHeader !== undefined && { mcpMethodHeader }),
+      ...(mcpNameHeader !== undefined && { mcpNameHeader }),
+    });
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 
   if (outcome.kind === "reject") {
     return rejection(

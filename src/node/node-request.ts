@@ -38,7 +38,12 @@ export class NodeInboundRequest implements InboundRequest {
   }
 
   headerValues(name: string): readonly string[] {
-    return this.req.headersDistinct[name] ?? [];
+    // A scan of the raw pairs: `headersDistinct` would build arrays for every header of the request.
+    const raw = this.req.rawHeaders;
+    const values: string[] = [];
+    for (let index = 0; index + 1 < raw.length; index += 2)
+      if ((raw[index] as string).toLowerCase() === name) values.push(raw[index + 1] as string);
+    return values;
   }
 
   get scheme(): string {
@@ -53,11 +58,22 @@ export class NodeInboundRequest implements InboundRequest {
     if (this.controller === undefined) {
       const controller = new AbortController();
       this.controller = controller;
-      this.res.once("close", () => {
-        if (!this.res.writableFinished) controller.abort();
+      this.onClientGone(() => {
+        controller.abort();
       });
     }
     return this.controller.signal;
+  }
+
+  onClientGone(listener: () => void): void {
+    const res = this.res;
+    if (res.closed) {
+      if (!res.writableFinished) listener();
+      return;
+    }
+    res.once("close", () => {
+      if (!res.writableFinished) listener();
+    });
   }
 
   readBody(maxBytes: number): Promise<BodyResult> {

@@ -95,6 +95,7 @@ export function fakeRequest(init: FakeRequestInit = {}): InboundRequest {
     remoteAddress: "127.0.0.1",
     readBody: () => Promise.resolve({ ok: true, text: init.body ?? "" }),
     signal: new AbortController().signal,
+    onClientGone: () => undefined,
     toWebRequest() {
       throw new Error("fakeRequest: not a web request");
     },

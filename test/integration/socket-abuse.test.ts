@@ -488,16 +488,20 @@ beforeAll(async () => {
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-20_000);
   };
+  // Each pending stats() call holds one "message" listener, and the cases poll while others wait.
+  child.setMaxListeners(32);
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the abuse server did not start\n${output}`)), 20_000);
     child.once("exit", (code) => reject(new Error(`the abuse server exited with ${code}\n${output}`)));
-    child.on("message", (message: { type?: string; port?: number }) => {
+    const onReady = (message: { type?: string; port?: number }): void => {
       if (message.type !== "ready") return;
       clearTimeout(timer);
+      child.off("message", onReady);
       resolve(message.port ?? 0);
-    });
+    };
+    child.on("message", onReady);
   });
   for (let attempt = 0; attempt < 200 && (await get("/readyz")) !== 200; attempt++)
     await new Promise((resolve) => setTimeout(resolve, 25));
