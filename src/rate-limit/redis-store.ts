@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { openRedisClient, scrub, type RedisClient } from "../redis-client.js";
 import type { Logger } from "../telemetry/logger.js";
 import { CONSUME_SCRIPT, CONSUME_SHA } from "./redis-script.js";
 import {
@@ -35,20 +36,10 @@ export class StoreUnavailableError extends Error {
 }
 
 /** The few client methods the store uses, so tests can reason about them and the import stays lazy. */
-interface Client {
-  readonly isReady: boolean;
-  sendCommand(args: readonly string[], options?: { timeout?: number }): Promise<unknown>;
-  connect(): Promise<unknown>;
-  destroy(): void;
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-}
 
 const digest = (text: string): string => createHash("sha256").update(text).digest("base64url").slice(0, 22);
 
 /** Removes anything URL-like with credentials from an error message. */
-export function scrub(message: string): string {
-  return message.replace(/\b(rediss?:\/\/)[^\s@/]*@/gi, "$1***@");
-}
 
 function decode(reply: unknown, count: number): ConsumeResult {
   if (!Array.isArray(reply) || reply.length !== 1 + 3 * count)
@@ -78,52 +69,40 @@ export function createRedisStore(options: RedisStoreOptions): RateLimitStore {
   const prefix = `${options.keyPrefix ?? "paved:"}rl:`;
   const timeout = options.commandTimeoutMs ?? 250;
   const logger = options.logger;
-  let client: Client | undefined;
+  let client: RedisClient | undefined;
   let closed = false;
-  let failing = false;
   const instance = randomUUID().slice(0, 8);
 
-  const loading = import("@redis/client").then((redis) => {
-    if (closed) return undefined;
-    const created = redis.createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: options.connectTimeoutMs ?? 2_000,
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000),
-      },
-    }) as unknown as Client;
-    created.on("error", (error: unknown) => {
-      if (failing) return;
-      failing = true;
+  const loading = openRedisClient({
+    url: options.url,
+    connectTimeoutMs: options.connectTimeoutMs,
+    isClosed: () => closed,
+    onDown: (error) => {
       logger?.error(
-        { store: "redis", instance, error: scrub(error instanceof Error ? error.message : String(error)) },
+        { store: "redis", instance, error },
         "rate-limit store: Redis unreachable; store.failurePolicy applies until it is back",
       );
-    });
-    created.on("ready", () => {
+    },
+    onUp: (created, recovered) => {
       // Load the script now (again after a server restart), so decisions need no EVAL fallback.
       created.sendCommand(["SCRIPT", "LOAD", CONSUME_SCRIPT]).catch(() => undefined);
-      if (failing) logger?.warn({ store: "redis", instance }, "rate-limit store: Redis reachable again");
+      if (recovered) logger?.warn({ store: "redis", instance }, "rate-limit store: Redis reachable again");
       else logger?.info({ store: "redis", instance }, "rate-limit store: connected to Redis");
-      failing = false;
-    });
+    },
+    onUnavailable: (error) => {
+      logger?.error({ store: "redis", error }, "rate-limit store: the Redis client could not be loaded");
+    },
+  }).then((created) => {
     client = created;
-    created.connect().catch(() => {
-      // Reported through the "error" event; the client keeps reconnecting.
-    });
     return created;
-  });
-  loading.catch((error: unknown) => {
-    logger?.error(
-      { store: "redis", error: scrub(error instanceof Error ? error.message : String(error)) },
-      "rate-limit store: the Redis client could not be loaded",
-    );
   });
 
   async function run(command: readonly string[]): Promise<unknown> {
     const current = client ?? (await loading);
-    if (current === undefined || closed) throw new StoreUnavailableError("the rate-limit store is closed");
+    if (current === undefined || closed)
+      throw new StoreUnavailableError(
+        closed ? "the rate-limit store is closed" : "the Redis client could not be loaded",
+      );
     if (!current.isReady) throw new StoreUnavailableError("Redis is not connected");
     try {
       return await current.sendCommand(command, { timeout });
@@ -156,7 +135,7 @@ export function createRedisStore(options: RedisStoreOptions): RateLimitStore {
     async close() {
       if (closed) return;
       closed = true;
-      const current = client ?? (await loading.catch(() => undefined));
+      const current = client ?? (await loading);
       current?.destroy();
     },
   };

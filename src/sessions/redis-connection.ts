@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { scrub } from "../rate-limit/redis-store.js";
+import { openRedisClient, scrub, type RedisClient } from "../redis-client.js";
 import type { Logger } from "../telemetry/logger.js";
 import { withTimeout, type RedisEval } from "./redis-eval.js";
 
@@ -20,15 +20,6 @@ export interface RedisConnection extends RedisEval {
   close(): Promise<void>;
 }
 
-/** The few client methods used here; the client (`@redis/client`, as the rate-limit store) loads lazily. */
-interface Client {
-  readonly isReady: boolean;
-  sendCommand(args: readonly string[], options?: { timeout?: number }): Promise<unknown>;
-  connect(): Promise<unknown>;
-  destroy(): void;
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-}
-
 const sha1 = (text: string): string => createHash("sha1").update(text).digest("hex");
 
 /**
@@ -40,56 +31,42 @@ export function connectRedis(options: RedisConnectionOptions): RedisConnection {
   const timeout = options.commandTimeoutMs ?? 1_000;
   const { logger } = options;
   const digests = new Map<string, string>();
-  let client: Client | undefined;
+  let client: RedisClient | undefined;
   let closed = false;
-  let failing = false;
   let firstReady: (() => void) | undefined;
   /** Settles once the first connection is up: commands right after start-up wait for it (bounded). */
   const connected = new Promise<void>((resolve) => {
     firstReady = resolve;
   });
 
-  const loading = import("@redis/client").then((redis) => {
-    if (closed) return undefined;
-    const created = redis.createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: options.connectTimeoutMs ?? 2_000,
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000),
-      },
-    }) as unknown as Client;
-    created.on("error", (error: unknown) => {
-      if (failing) return;
-      failing = true;
+  const loading = openRedisClient({
+    url: options.url,
+    connectTimeoutMs: options.connectTimeoutMs,
+    isClosed: () => closed,
+    onDown: (error) => {
       logger.error(
-        { store: "redis", error: scrub(error instanceof Error ? error.message : String(error)) },
+        { store: "redis", error },
         "session registry: Redis unreachable; sessions held here keep working, others get 503",
       );
-    });
-    created.on("ready", () => {
-      if (failing) logger.warn({ store: "redis" }, "session registry: Redis reachable again");
-      failing = false;
+    },
+    onUp: (_created, recovered) => {
+      if (recovered) logger.warn({ store: "redis" }, "session registry: Redis reachable again");
       firstReady?.();
       firstReady = undefined;
-    });
+    },
+    onUnavailable: (error) => {
+      logger.error({ store: "redis", error }, "session registry: the Redis client could not be loaded");
+    },
+  }).then((created) => {
     client = created;
-    created.connect().catch(() => {
-      // Reported through the "error" event; the client keeps reconnecting.
-    });
     return created;
-  });
-  loading.catch((error: unknown) => {
-    logger.error(
-      { store: "redis", error: scrub(error instanceof Error ? error.message : String(error)) },
-      "session registry: the Redis client could not be loaded",
-    );
   });
 
   return {
     async eval(script, keys, args) {
       const current = client ?? (await loading);
-      if (current === undefined || closed) throw new Error("the session registry is closed");
+      if (current === undefined || closed)
+        throw new Error(closed ? "the session registry is closed" : "the Redis client could not be loaded");
       if (!current.isReady && firstReady !== undefined)
         await withTimeout(connected, timeout).catch(() => undefined);
       if (!current.isReady) throw new Error("Redis is not connected");
@@ -111,7 +88,7 @@ export function connectRedis(options: RedisConnectionOptions): RedisConnection {
     async close() {
       if (closed) return;
       closed = true;
-      const current = client ?? (await loading.catch(() => undefined));
+      const current = client ?? (await loading);
       current?.destroy();
     },
   };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRedisStore, scrub, StoreUnavailableError } from "../../../src/rate-limit/redis-store.js";
+import { scrub } from "../../../src/redis-client.js";
+import { createRedisStore, StoreUnavailableError } from "../../../src/rate-limit/redis-store.js";
 import { CONSUME_SHA } from "../../../src/rate-limit/redis-script.js";
 import type { RateLimitStore } from "../../../src/rate-limit/store.js";
 import { captureLogs } from "../../fixtures/hosts.js";
