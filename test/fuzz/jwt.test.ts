@@ -5,6 +5,7 @@ import { createEntraValidator, type EntraValidator } from "../../src/auth/entra.
 import { inspectJwt } from "../../src/auth/jwt-validator.js";
 import { createOidcValidator, type OidcValidator } from "../../src/auth/oidc.js";
 import { InvalidTokenError } from "../../src/auth/token-validator.js";
+import { AUTH_FAILURE_REASONS } from "../../src/telemetry/semconv.js";
 import { azureAdSchema, oidcSchema } from "../../src/config/identity-schema.js";
 import {
   CLIENT_APP,
@@ -357,6 +358,11 @@ async function verdict(validate: (token: string) => Promise<unknown>, token: str
 }
 
 describe("fuzz: JWT validation against the reference model", () => {
+  it("the validator reasons it accepts are a subset of the documented paved.auth.reason values", () => {
+    // Written out above so the fuzz does not trust src; tied here so the two lists cannot drift.
+    expect(REASONS.filter((reason) => !AUTH_FAILURE_REASONS.has(reason))).toEqual([]);
+  });
+
   it(
     "inspectJwt (shape checks before crypto) agrees with the reference",
     async () => {
