@@ -10,7 +10,8 @@ export type PavedErrorCode =
   | "ERR_TOOL_DISCOVERY"
   | "ERR_ENTRY_INVALID"
   | "ERR_UNSAFE_START"
-  | "ERR_HOST_CLOSED";
+  | "ERR_HOST_CLOSED"
+  | "ERR_SDK_CONTEXT";
 
 export class PavedError extends Error {
   readonly code: PavedErrorCode;

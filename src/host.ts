@@ -21,6 +21,7 @@ import { HOST_INTERNALS, type HostInternals } from "./host-internals.js";
 import { checkOptions, type McpHost, type McpHostOptions } from "./host-options.js";
 
 import type { AccessRequirements } from "./mcp/definitions.js";
+import { DirectToolCalls } from "./mcp/direct-call.js";
 import { Dispatcher } from "./mcp/dispatcher.js";
 import { buildMcpServer, type Catalog } from "./mcp/server-builder.js";
 import { createPipeline } from "./pipeline.js";
@@ -136,6 +137,7 @@ export function createMcpHost(options: McpHostOptions): McpHost {
   const unrestricted = identity.validator === undefined;
   const dispatcher = new Dispatcher(
     build,
+    new DirectToolCalls(catalog.tools, options.server, downstream),
     server.requestDeadlineMs,
     (principal, method, result) =>
       unrestricted ? result : filterListResult(authorization, principal, method, result),

@@ -67,6 +67,7 @@ export const multipleContentTypes = defineTool({
 
 export const withLogging = defineTool({
   name: "test_tool_with_logging",
+  sdkContext: true,
   description: "Sends three info log notifications while it runs",
   handler: async (_args, ctx) => {
     const messages = ["Tool execution started", "Tool processing data", "Tool execution completed"];
@@ -100,6 +101,7 @@ export const errorHandling = defineTool({
 
 export const sampling = defineTool({
   name: "test_sampling",
+  sdkContext: true,
   description: "Asks the client's model to answer a prompt (sampling)",
   input: { prompt: z.string().describe("The prompt to send to the LLM") },
   handler: async ({ prompt }, ctx) => {
@@ -115,6 +117,7 @@ export const sampling = defineTool({
 
 export const elicitation = defineTool({
   name: "test_elicitation",
+  sdkContext: true,
   description: "Asks the user for a username and an email address (form elicitation)",
   input: { message: z.string().describe("The message to show the user") },
   handler: async ({ message }, ctx) => {
@@ -139,6 +142,7 @@ export const elicitation = defineTool({
 
 export const elicitationDefaults = defineTool({
   name: "test_elicitation_sep1034_defaults",
+  sdkContext: true,
   description: "Elicits a form whose fields carry default values (SEP-1034)",
   handler: async (_args, ctx) => {
     const result = await ctx.mcp.mcpReq.elicitInput(
@@ -170,6 +174,7 @@ export const elicitationDefaults = defineTool({
 
 export const elicitationEnums = defineTool({
   name: "test_elicitation_sep1330_enums",
+  sdkContext: true,
   description: "Elicits a form with the five enum variants of SEP-1330",
   handler: async (_args, ctx) => {
     const result = await ctx.mcp.mcpReq.elicitInput(
@@ -231,6 +236,7 @@ export const elicitationEnums = defineTool({
 
 export const reconnection = defineTool({
   name: "test_reconnection",
+  sdkContext: true,
   description: "Closes its own SSE stream mid-call; the result arrives when the client resumes (SEP-1699)",
   handler: async (_args, ctx) => {
     // Only offered on stateful streams with an event store (Paved's sessions have one).

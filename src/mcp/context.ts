@@ -2,6 +2,7 @@ import type { AuthInfo, ServerContext } from "@modelcontextprotocol/server";
 import type { Context } from "@opentelemetry/api";
 import type { Principal } from "../auth/principal.js";
 import { DownstreamClient, type Downstream, type DownstreamServices } from "../downstream/fetch.js";
+import { PavedError } from "../errors.js";
 import type { InboundRequest } from "../http/exchange.js";
 import type { AuditContext } from "../telemetry/audit.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -57,7 +58,9 @@ export interface ToolContext {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /**
    * The SDK's own request context, for what Paved does not wrap. Its `elicitInput` and
-   * `requestSampling` are sent on this request's response stream (SEP-2260).
+   * `requestSampling` are sent on this request's response stream (SEP-2260). A tool must declare
+   * `sdkContext: true` to read it (its calls then run through the SDK); otherwise reading it throws
+   * `ERR_SDK_CONTEXT`. Resources and prompts always have it.
    */
   readonly mcp: ServerContext;
   /**
@@ -97,6 +100,23 @@ const NO_DOWNSTREAM: DownstreamServices = Object.freeze({
 /** Seals `requestState` for the tool context (the host's key ring); see `src/state/request-state.ts`. */
 export type StateSealer = (payload: unknown, ctx: ServerContext) => Promise<string>;
 
+/** What a call answered by Paved directly (src/mcp/direct-call.ts) has instead of the SDK's context. */
+export interface DirectCall {
+  readonly signal: AbortSignal;
+  readonly token: string;
+}
+
+/**
+ * Thrown by `sealState` in a direct call: only the SDK can answer a multi-round-trip request, so the
+ * call is handed to it before anything was sent.
+ */
+export const NEEDS_SDK = Object.freeze(new Error("this call needs the SDK's request context"));
+
+/** Where a call runs: the SDK's request path, with its context, or Paved's direct one. */
+export type CallLane =
+  | { readonly sdk: ServerContext; readonly direct?: undefined }
+  | { readonly sdk?: undefined; readonly direct: DirectCall };
+
 /**
  * The SDK context as handlers see it: its server-to-client requests (`elicitInput`,
  * `requestSampling`) are tied to the request being handled, so they travel on that request's
@@ -122,31 +142,37 @@ function relatedContext(sdk: ServerContext): ServerContext {
 
 /** One allocation per call; methods live on the prototype. */
 class CallContext implements ToolContext {
-  private readonly sdk: ServerContext;
+  private readonly sdk: ServerContext | undefined;
+  private readonly direct: DirectCall | undefined;
   private readonly request: RequestState;
   private readonly sealer: StateSealer | undefined;
   private readonly services: DownstreamServices | undefined;
+  /** The tool's name when it did not declare `sdkContext`; `undefined` when `ctx.mcp` may be read. */
+  private readonly sdkWithheldFrom: string | undefined;
   private view: ServerContext | undefined;
   private client: Downstream | undefined;
 
   constructor(
-    sdk: ServerContext,
+    lane: CallLane,
     request: RequestState,
     sealer: StateSealer | undefined,
     services: DownstreamServices | undefined,
+    sdkWithheldFrom: string | undefined,
   ) {
-    this.sdk = sdk;
+    this.sdk = lane.sdk;
+    this.direct = lane.direct;
     this.request = request;
     this.sealer = sealer;
     this.services = services;
+    this.sdkWithheldFrom = sdkWithheldFrom;
   }
 
   /** Built on first use: most handlers never call a downstream API. */
   get downstream(): Downstream {
     this.client ??= new DownstreamClient(this.services ?? NO_DOWNSTREAM, {
       principal: this.request.principal,
-      token: this.sdk.http?.authInfo?.token,
-      signal: this.sdk.mcpReq.signal,
+      token: this.sdk?.http?.authInfo?.token ?? this.direct?.token,
+      signal: this.signal,
       log: this.request.log,
       state: this.request,
     });
@@ -155,6 +181,12 @@ class CallContext implements ToolContext {
 
   /** Built on first use: most handlers never touch the SDK context. */
   get mcp(): ServerContext {
+    if (this.sdkWithheldFrom !== undefined || this.sdk === undefined) {
+      throw new PavedError(
+        "ERR_SDK_CONTEXT",
+        `Tool "${this.sdkWithheldFrom ?? ""}" reads ctx.mcp: declare sdkContext: true in its definition`,
+      );
+    }
     this.view ??= relatedContext(this.sdk);
     return this.view;
   }
@@ -164,7 +196,7 @@ class CallContext implements ToolContext {
   }
 
   get signal(): AbortSignal {
-    return this.sdk.mcpReq.signal;
+    return this.sdk === undefined ? (this.direct as DirectCall).signal : this.sdk.mcpReq.signal;
   }
 
   get requestId(): string {
@@ -172,7 +204,7 @@ class CallContext implements ToolContext {
   }
 
   get sessionId(): string | undefined {
-    return this.sdk.sessionId;
+    return this.sdk?.sessionId;
   }
 
   get log(): Logger {
@@ -180,8 +212,9 @@ class CallContext implements ToolContext {
   }
 
   async progress(progress: number, total?: number, message?: string): Promise<void> {
-    const token = this.sdk.mcpReq._meta?.progressToken;
-    if (token === undefined) return;
+    // A direct call never has a progress token: requests that carry one go through the SDK.
+    const token = this.sdk?.mcpReq._meta?.progressToken;
+    if (this.sdk === undefined || token === undefined) return;
     await this.sdk.mcpReq.notify({
       method: "notifications/progress",
       params: {
@@ -194,6 +227,7 @@ class CallContext implements ToolContext {
   }
 
   sealState(payload: unknown): Promise<string> {
+    if (this.sdk === undefined) return Promise.reject(NEEDS_SDK);
     if (this.sealer === undefined)
       return Promise.reject(new Error("sealState is only available to tools on a Paved host"));
     return this.sealer(payload, this.sdk);
@@ -201,15 +235,22 @@ class CallContext implements ToolContext {
 
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see ToolContext.state
   state<T = unknown>(): T | undefined {
-    return this.sdk.mcpReq.requestState<T>();
+    // A direct call never carries requestState: requests that do go through the SDK.
+    return this.sdk?.mcpReq.requestState<T>();
   }
 }
 
+/**
+ * The context of one call. `sdkWithheldFrom`: the name of a tool that did not declare
+ * `sdkContext`, whose `ctx.mcp` throws in every lane (so a tool behaves the same whichever lane
+ * serves it).
+ */
 export function createToolContext(
-  mcp: ServerContext,
-  fallback: RequestState,
+  lane: CallLane,
+  state: RequestState,
   sealer?: StateSealer,
   downstream?: DownstreamServices,
+  sdkWithheldFrom?: string,
 ): ToolContext {
-  return new CallContext(mcp, stateOf(mcp) ?? fallback, sealer, downstream);
+  return new CallContext(lane, state, sealer, downstream, sdkWithheldFrom);
 }

@@ -61,6 +61,13 @@ export interface ToolOptions<
    * (`server.rateLimitWindowMs`), on top of the user's quota. Reported as the policy `tool:<name>`.
    */
   readonly rateLimit?: { readonly perUser: number };
+  /**
+   * The handler reads `ctx.mcp`, the SDK's own request context (SDK logging, 2025-era elicitation
+   * and sampling). Its calls then run through the SDK's per-request machinery; other tools' calls
+   * are answered by Paved directly, at about half the CPU (docs/pipeline.md, "Direct tool calls").
+   * Default false: `ctx.mcp` throws `ERR_SDK_CONTEXT`.
+   */
+  readonly sdkContext?: boolean;
   readonly handler: (args: Infer<I>, ctx: ToolContext) => ToolReturn<O> | Promise<ToolReturn<O>>;
 }
 
@@ -76,6 +83,8 @@ export interface ToolDefinition extends AccessRequirements {
   readonly cost: number;
   /** This tool's own per-user limit per window, when it has one. */
   readonly rateLimit: { readonly perUser: number } | undefined;
+  /** Calls run through the SDK and the handler may read `ctx.mcp`. */
+  readonly sdkContext: boolean;
   readonly handler: (args: Record<string, unknown>, ctx: ToolContext) => unknown;
 }
 
@@ -146,6 +155,9 @@ export function defineTool<
       `Tool "${options.name}": rateLimit.perUser must be an integer ≥ 1`,
     );
   }
+  if (options.sdkContext !== undefined && typeof options.sdkContext !== "boolean") {
+    throw new PavedError("ERR_TOOL_DEFINITION", `Tool "${options.name}": sdkContext must be a boolean`);
+  }
   return Object.freeze({
     kind: "tool",
     name: options.name,
@@ -156,6 +168,7 @@ export function defineTool<
     annotations: options.annotations,
     cost,
     rateLimit: perUser === undefined ? undefined : Object.freeze({ perUser }),
+    sdkContext: options.sdkContext === true,
     ...(options.scopes !== undefined && { scopes: Object.freeze([...options.scopes]) }),
     ...(options.roles !== undefined && { roles: Object.freeze([...options.roles]) }),
     ...(options.policy !== undefined && { policy: options.policy }),

@@ -4,7 +4,9 @@ import type { ClientLink, Reply } from "../http/exchange.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { Operation, Operations } from "../telemetry/operation.js";
 import type { RequestState } from "./context.js";
-import { MuxTransport, type ResponseFilter } from "./mux-transport.js";
+import type { ToolDefinition } from "./definitions.js";
+import type { DirectToolCalls } from "./direct-call.js";
+import { MuxTransport, type Cancellation, type DirectRun, type ResponseFilter } from "./mux-transport.js";
 import type { ParsedMessage } from "./parse.js";
 import { MODERN_PROTOCOL_VERSION } from "./server-builder.js";
 
@@ -28,6 +30,14 @@ const request = (
   filter: ResponseFilter | undefined,
   op: Operation,
 ): Promise<Reply> => transport.request(message, { authInfo }, client, filter, op);
+const direct = (
+  transport: MuxTransport,
+  message: JSONRPCRequest,
+  authInfo: AuthInfo,
+  client: ClientLink,
+  op: Operation | undefined,
+  run: DirectRun,
+): Promise<Reply> => transport.direct(message, { authInfo }, client, op, run);
 
 /**
  * Pipeline stage 11 for stateless traffic: the two long-lived SDK servers (one per protocol era)
@@ -37,12 +47,16 @@ export class Dispatcher {
   private readonly modern: MuxTransport;
   private readonly legacy: MuxTransport;
   private readonly servers: readonly McpServer[];
+  private readonly modernServer: McpServer;
+  private readonly legacyServer: McpServer;
+  private readonly directCalls: DirectToolCalls;
   private readonly connected: Promise<unknown>;
   private readonly filter: ListFilter;
   private readonly operations: Operations;
 
   constructor(
     build: (era: "modern" | "legacy") => McpServer,
+    directCalls: DirectToolCalls,
     deadlineMs: number,
     filter: ListFilter,
     logger: Logger,
@@ -54,6 +68,9 @@ export class Dispatcher {
     this.legacy = new MuxTransport({ era: "legacy" }, deadlineMs);
     const modernServer = build("modern");
     const legacyServer = build("legacy");
+    this.modernServer = modernServer;
+    this.legacyServer = legacyServer;
+    this.directCalls = directCalls;
     this.servers = [modernServer, legacyServer];
     for (const server of this.servers) {
       server.server.onerror = (error) => {
@@ -94,6 +111,8 @@ export class Dispatcher {
       return reply;
     }
     const message = parsed.message;
+    const tool = this.directCalls.toolFor(message);
+    if (tool !== undefined) return this.callDirectly(tool, parsed, authInfo, state, client);
     const principal = state.principal;
     const filter = LIST_METHODS.has(message.method)
       ? (name: string, result: Record<string, unknown>) => this.filter(principal, name, result)
@@ -101,6 +120,30 @@ export class Dispatcher {
     const op = this.operations.start(state, message);
     if (op === undefined) return transport.request(message, { authInfo }, client, filter);
     return op.run(request, undefined, transport, message, authInfo, client, filter, op);
+  }
+
+  /** A tool call answered by Paved itself (src/mcp/direct-call.ts). */
+  private callDirectly(
+    tool: ToolDefinition,
+    parsed: ParsedMessage & { kind: "request" },
+    authInfo: AuthInfo,
+    state: RequestState,
+    client: ClientLink,
+  ): Promise<Reply> {
+    const { era, message } = parsed;
+    const transport = era === "modern" ? this.modern : this.legacy;
+    const server = era === "modern" ? this.modernServer : this.legacyServer;
+    const token = authInfo.token;
+    const run: DirectRun = (cancellation: Cancellation) =>
+      this.directCalls.call(tool, message, era, server, state, {
+        get signal() {
+          return cancellation.signal;
+        },
+        token,
+      });
+    const op = this.operations.start(state, message);
+    if (op === undefined) return transport.direct(message, { authInfo }, client, undefined, run);
+    return op.run(direct, undefined, transport, message, authInfo, client, op, run);
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,29 @@ const SSE_HEADERS = Object.freeze({
 /** Rewrites a JSON-RPC response's id: the SDK saw ours, the client must see its own. */
 export type ResponseFilter = (method: string, result: Record<string, unknown>) => Record<string, unknown>;
 
+/** The abort signal of a call Paved answers itself: made only when the handler asks for it. */
+export class Cancellation {
+  private controller: AbortController | undefined;
+  private reason: string | undefined;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: string): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/** A request Paved answers itself: its result, or `undefined` to hand it to the SDK (nothing sent yet). */
+export type DirectRun = (cancellation: Cancellation) => Promise<Record<string, unknown> | undefined>;
+
 class Exchange {
   stream: ReplyStream | undefined;
   timer: NodeJS.Timeout | undefined;
@@ -34,6 +57,8 @@ class Exchange {
     readonly resolve: (reply: Reply) => void,
     readonly filter: ResponseFilter | undefined,
     readonly observer: OperationObserver | undefined,
+    /** Set when Paved answers the request itself (the SDK never saw it). */
+    readonly cancellation?: Cancellation,
   ) {}
 }
 
@@ -92,22 +117,62 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
       observer?.abandon("shutdown");
       return Promise.resolve(jsonReply(503, errorBody(message.id, -32000, "The server is shutting down")));
     }
-    const id = ++this.nextId;
     return new Promise<Reply>((resolve) => {
       const exchange = new Exchange(message.id, message.method, resolve, filter, observer);
-      this.exchanges.set(id, exchange);
-      exchange.timer = setTimeout(() => {
-        this.abandon(id, "deadline");
-      }, this.deadlineMs);
-      exchange.timer.unref();
-      let gone = false;
-      client.onClientGone(() => {
-        gone = true;
-        this.abandon(id, "disconnect");
-      });
-      if (gone) return;
+      const id = this.open(exchange, client);
+      if (id === undefined) return;
       this.onmessage?.({ ...message, id }, { ...extra, classification: this.classification });
     });
+  }
+
+  /**
+   * A request Paved answers itself (a direct tool call), under the same deadline, disconnect and
+   * shutdown rules as the SDK's; handed to the SDK when `run` resolves `undefined`.
+   */
+  direct(
+    message: JSONRPCRequest,
+    extra: MessageExtraInfo,
+    client: ClientLink,
+    observer: OperationObserver | undefined,
+    run: DirectRun,
+  ): Promise<Reply> {
+    if (this.closed) return this.request(message, extra, client, undefined, observer);
+    return new Promise<Reply>((resolve) => {
+      const cancellation = new Cancellation();
+      const exchange = new Exchange(message.id, message.method, resolve, undefined, observer, cancellation);
+      const id = this.open(exchange, client);
+      if (id === undefined) return;
+      run(cancellation).then(
+        (result) => {
+          if (this.exchanges.get(id) !== exchange) return;
+          if (result === undefined) {
+            this.finish(id, exchange);
+            resolve(this.request(message, extra, client, undefined, observer));
+          } else this.answer(id, exchange, { result, jsonrpc: "2.0", id });
+        },
+        () => {
+          // `run` logged what went wrong; the client learns nothing internal.
+          if (this.exchanges.get(id) === exchange)
+            this.answer(id, exchange, errorBody(id, -32603, "Internal error"));
+        },
+      );
+    });
+  }
+
+  /** Registers an exchange under a process-unique id, with its deadline; `undefined` when the client already left. */
+  private open(exchange: Exchange, client: ClientLink): number | undefined {
+    const id = ++this.nextId;
+    this.exchanges.set(id, exchange);
+    exchange.timer = setTimeout(() => {
+      this.abandon(id, "deadline");
+    }, this.deadlineMs);
+    exchange.timer.unref();
+    let gone = false;
+    client.onClientGone(() => {
+      gone = true;
+      this.abandon(id, "disconnect");
+    });
+    return gone ? undefined : id;
   }
 
   override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
@@ -121,11 +186,14 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
       this.streamOf(exchange, id as number).write(frame(message));
       return Promise.resolve();
     }
-    this.finish(id as number, exchange);
-    let response: Record<string, unknown> = {
-      ...(message as Record<string, unknown>),
-      id: exchange.clientId,
-    };
+    this.answer(id as number, exchange, message);
+    return Promise.resolve();
+  }
+
+  /** The response to an exchange, under the client's own id. */
+  private answer(id: number, exchange: Exchange, message: Record<string, unknown>): void {
+    this.finish(id, exchange);
+    let response: Record<string, unknown> = { ...message, id: exchange.clientId };
     const result = response["result"];
     if (exchange.filter !== undefined && typeof result === "object" && result !== null) {
       response = { ...response, result: exchange.filter(exchange.method, result as Record<string, unknown>) };
@@ -137,7 +205,6 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
       exchange.stream.write(frame(response));
       exchange.stream.end();
     }
-    return Promise.resolve();
   }
 
   override close(): Promise<void> {
@@ -170,12 +237,15 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
     const wasStreaming = exchange.stream !== undefined;
     this.finish(id, exchange);
     exchange.observer?.abandon(why);
-    const cancel: JSONRPCNotification = {
-      jsonrpc: "2.0",
-      method: "notifications/cancelled",
-      params: { requestId: id, reason: why },
-    };
-    this.onmessage?.(cancel, { classification: this.classification });
+    if (exchange.cancellation !== undefined) exchange.cancellation.abort(why);
+    else {
+      const cancel: JSONRPCNotification = {
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId: id, reason: why },
+      };
+      this.onmessage?.(cancel, { classification: this.classification });
+    }
     if (why === "disconnect") {
       exchange.stream?.end();
       if (!wasStreaming) exchange.resolve(emptyReply(499));

@@ -3,8 +3,6 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   SUPPORTED_PROTOCOL_VERSIONS,
-  isCallToolResult,
-  isInputRequiredResult,
   type CallToolResult,
   type GetPromptResult,
   type Implementation,
@@ -16,7 +14,14 @@ import type { DownstreamServices } from "../downstream/fetch.js";
 import { ToolError } from "../errors.js";
 import type { RequestStateSealer } from "../state/request-state.js";
 import { withCachedJsonSchema } from "./json-schema-cache.js";
-import { createToolContext, type RequestState, type StateSealer, type ToolContext } from "./context.js";
+import {
+  createToolContext,
+  stateOf,
+  type RequestState,
+  type StateSealer,
+  type ToolContext,
+} from "./context.js";
+import { failure, invokeTool } from "./tool-call.js";
 import type { PromptDefinition, ResourceDefinition, ToolDefinition } from "./definitions.js";
 
 /** The 2026-07-28 revision: no handshake, every request carries its own `_meta` envelope. */
@@ -55,22 +60,6 @@ export interface BuildOptions {
   readonly downstream?: DownstreamServices;
 }
 
-function failure(error: unknown, ctx: ToolContext, what: string): string {
-  if (error instanceof ToolError) return error.message;
-  if (ctx.signal.aborted) return "The request was cancelled before it finished.";
-  ctx.log.error({ err: error }, `${what} failed`);
-  return `${what} failed unexpectedly. Reference: ${ctx.requestId}`;
-}
-
-function toToolResult(value: unknown, structured: boolean): CallToolResult | InputRequiredResult {
-  if (isCallToolResult(value) || isInputRequiredResult(value)) return value;
-  if (structured) {
-    return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
-  }
-  if (value === undefined) return { content: [] };
-  return { content: [{ type: "text", text: typeof value === "string" ? value : JSON.stringify(value) }] };
-}
-
 function registerTool(
   server: McpServer,
   tool: ToolDefinition,
@@ -78,17 +67,12 @@ function registerTool(
   seal: StateSealer,
   downstream?: DownstreamServices,
 ): void {
-  const call = async (
+  const withheld = tool.sdkContext ? undefined : tool.name;
+  const call = (
     args: Record<string, unknown>,
     sdk: ServerContext,
-  ): Promise<CallToolResult | InputRequiredResult> => {
-    const ctx = createToolContext(sdk, fallback, seal, downstream);
-    try {
-      return toToolResult(await tool.handler(args, ctx), tool.output !== undefined);
-    } catch (error) {
-      return { isError: true, content: [{ type: "text", text: failure(error, ctx, `Tool "${tool.name}"`) }] };
-    }
-  };
+  ): Promise<CallToolResult | InputRequiredResult> =>
+    invokeTool(tool, args, createToolContext({ sdk }, stateOf(sdk) ?? fallback, seal, downstream, withheld));
   const config = {
     ...(tool.title !== undefined && { title: tool.title }),
     description: tool.description,
@@ -125,7 +109,7 @@ function registerResource(
     variables: Record<string, string | string[]>,
     sdk: ServerContext,
   ): Promise<ReadResourceResult> => {
-    const ctx = createToolContext(sdk, fallback, seal, downstream);
+    const ctx = createToolContext({ sdk }, stateOf(sdk) ?? fallback, seal, downstream);
     try {
       const value = await resource.read(uri, ctx, variables);
       if (typeof value !== "string") return value;
@@ -156,7 +140,7 @@ function registerPrompt(
   downstream?: DownstreamServices,
 ): void {
   const get = async (args: Record<string, unknown>, sdk: ServerContext): Promise<GetPromptResult> => {
-    const ctx = createToolContext(sdk, fallback, seal, downstream);
+    const ctx = createToolContext({ sdk }, stateOf(sdk) ?? fallback, seal, downstream);
     try {
       const value = await prompt.get(args, ctx);
       if (typeof value !== "string") return value as GetPromptResult;

@@ -141,6 +141,7 @@ function track(token: string): string {
 let toolCalls = 0;
 const probe = defineTool({
   name: "probe",
+  sdkContext: true,
   description: "Counts its calls; a careless tool that even logs the bearer it was called with",
   handler: (_args, ctx) => {
     toolCalls++;

@@ -7,6 +7,7 @@ import { endpointOf } from "../../../src/testing/index.js";
 /** Asks the client for a name through the SDK context, on this request's own stream. */
 const askName = defineTool({
   name: "ask_name",
+  sdkContext: true,
   description: "Asks the user for their name",
   input: { greeting: z.string().default("Hello") },
   handler: async ({ greeting }, ctx) => {

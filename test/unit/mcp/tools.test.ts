@@ -30,6 +30,7 @@ describe("defineTool", () => {
       { name: "ok", description: "d", handler: "nope" },
       { name: "ok", description: "d", handler, scopes: [""] },
       { name: "ok", description: "d", handler, roles: "Admin" },
+      { name: "ok", description: "d", handler, sdkContext: "yes" },
     ]) {
       expect(() => defineTool(options as never)).toThrow(PavedError);
       try {

@@ -27,6 +27,8 @@ const K2 = key();
 function transfer(hostName: string) {
   return defineTool({
     name: "transfer",
+    // Reads the answers through ctx.mcp (round 2).
+    sdkContext: true,
     description: "Transfers an amount after the user confirms",
     input: { amount: z.number().int().min(1) },
     handler: async ({ amount }, ctx) => {
