@@ -2,14 +2,7 @@ import type { AuthInfo } from "@modelcontextprotocol/server";
 import { context } from "@opentelemetry/api";
 import type { Authenticated, LogScope } from "./auth/authenticate.js";
 import type { Principal } from "./auth/principal.js";
-import type {
-  BodyReply,
-  ClientLink,
-  Headers,
-  InboundRequest,
-  RejectionDetail,
-  Reply,
-} from "./http/exchange.js";
+import type { BodyReply, ClientLink, InboundRequest, RejectionDetail, Reply } from "./http/exchange.js";
 import { rejection } from "./http/responses.js";
 import type { RejectionEvent, RequestInfo } from "./host-options.js";
 import { authInfoFor, type RequestState } from "./mcp/context.js";
@@ -111,18 +104,16 @@ export function createPipeline(stages: PipelineStages): (request: InboundRequest
       : rejection(400, "body_aborted", "Bad Request: the body could not be read");
   }
 
-  /** RateLimit fields of stages 4 and 7, put on whatever answer the request gets. */
-  const limitHeaders = new WeakMap<InboundRequest, Headers>();
+  /** Stages 4 and 7: a refusal, or the RateLimit fields the answer will carry (`scope.limitHeaders`). */
   async function limit(
-    request: InboundRequest,
+    scope: RequestScope,
     pending: LimitOutcome | Promise<LimitOutcome> | undefined,
   ): Promise<BodyReply | undefined> {
     const outcome = pending instanceof Promise ? await pending : pending;
     if (outcome?.reply !== undefined) return outcome.reply;
     if (outcome?.headers !== undefined) {
-      const before = limitHeaders.get(request);
-      if (before !== undefined) prependLimitHeaders(outcome.headers, before);
-      limitHeaders.set(request, outcome.headers);
+      if (scope.limitHeaders !== undefined) prependLimitHeaders(outcome.headers, scope.limitHeaders);
+      scope.limitHeaders = outcome.headers;
     }
     return undefined;
   }
@@ -131,7 +122,7 @@ export function createPipeline(stages: PipelineStages): (request: InboundRequest
     const rejected = stages.edgeGuard(request);
     if (rejected !== undefined) return rejected;
 
-    const flooded = await limit(request, stages.preAuthLimit?.(request));
+    const flooded = await limit(scope, stages.preAuthLimit?.(request));
     if (flooded !== undefined) return flooded;
 
     const auth = await stages.authenticate(request, scope);
@@ -168,7 +159,7 @@ export function createPipeline(stages: PipelineStages): (request: InboundRequest
       (parsed.reason === "body_too_large" || parsed.reason === "body_aborted");
     if (stages.rateLimit !== undefined && !unread) {
       const message = isReply ? undefined : (parsed as ParsedMessage | undefined);
-      const throttled = await limit(request, stages.rateLimit(principal, message));
+      const throttled = await limit(scope, stages.rateLimit(principal, message));
       if (throttled !== undefined) return throttled;
     }
     if (
@@ -221,7 +212,7 @@ export function createPipeline(stages: PipelineStages): (request: InboundRequest
       throw error;
     }
     stages.telemetry.end(scope, reply);
-    const limits = limitHeaders.get(request);
+    const limits = scope.limitHeaders;
     if (limits !== undefined) {
       if (reply.kind !== "web") prependLimitHeaders(reply.headers, limits);
       else {

@@ -47,6 +47,16 @@ function accepts(accept: string, type: string): boolean {
  */
 export function createEdgeGuard(options: EdgeGuardOptions): (request: InboundRequest) => Reply | undefined {
   const allow = options.stateful ? "GET, POST, DELETE" : "POST";
+  // A client sends the same Accept on every request: its verdict is remembered (one entry).
+  let lastAccept: string | undefined;
+  let lastAcceptOk = false;
+  const acceptable = (accept: string): boolean => {
+    if (accept !== lastAccept) {
+      lastAcceptOk = accepts(accept, "application/json") && accepts(accept, "text/event-stream");
+      lastAccept = accept;
+    }
+    return lastAcceptOk;
+  };
   return function edgeGuard(request) {
     if (options.allowedHosts !== undefined) {
       const host = request.header("host");
@@ -70,7 +80,7 @@ export function createEdgeGuard(options: EdgeGuardOptions): (request: InboundReq
         );
       }
       const accept = request.header("accept") ?? "";
-      if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
+      if (!acceptable(accept)) {
         return rejection(
           406,
           "not_acceptable",

@@ -63,6 +63,7 @@ export class DirectToolCalls {
   private readonly outputSchemas = new Map<string, Json>();
   private readonly viaSdk = new Set<string>();
   private readonly serverInfo: Implementation;
+  private readonly serverInfoMeta: Readonly<Json>;
   private readonly downstream: DownstreamServices | undefined;
 
   constructor(tools: readonly ToolDefinition[], serverInfo: Implementation, downstream?: DownstreamServices) {
@@ -76,6 +77,7 @@ export class DirectToolCalls {
         );
     }
     this.serverInfo = serverInfo;
+    this.serverInfoMeta = Object.freeze({ [SERVER_INFO_META_KEY]: serverInfo });
     this.downstream = downstream;
   }
 
@@ -172,10 +174,11 @@ export class DirectToolCalls {
 
   /** The 2026-07-28 encoding of a `tools/call` result: its `resultType`, and the server's identity in `_meta`. */
   private encodeModern(result: Json): Json {
-    const typed = result["resultType"] === undefined ? { ...result, resultType: "complete" } : result;
-    const meta = typed["_meta"];
-    if (meta === undefined) return { ...typed, _meta: { [SERVER_INFO_META_KEY]: this.serverInfo } };
-    if (!isPlainObject(meta) || meta[SERVER_INFO_META_KEY] !== undefined) return typed;
-    return { ...typed, _meta: { ...meta, [SERVER_INFO_META_KEY]: this.serverInfo } };
+    const resultType = result["resultType"] ?? "complete";
+    const meta = result["_meta"];
+    // The usual case in one allocation, with one shared `_meta` (responses are only serialized).
+    if (meta === undefined) return { ...result, resultType, _meta: this.serverInfoMeta };
+    if (!isPlainObject(meta) || meta[SERVER_INFO_META_KEY] !== undefined) return { ...result, resultType };
+    return { ...result, resultType, _meta: { ...meta, [SERVER_INFO_META_KEY]: this.serverInfo } };
   }
 }

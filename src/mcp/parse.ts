@@ -70,22 +70,13 @@ export function parseMessage(request: InboundRequest, text: string): ParsedMessa
   const protocolVersionHeader = request.header("mcp-protocol-version");
   const mcpMethodHeader = request.header("mcp-method");
   const mcpNameHeader = request.header("mcp-name");
-  // The classifier tries the response shapes first, and each miss builds a zod error whose stack
-  // nobody reads: skipping the stack capture saves a sixth of its cost on every request.
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  let outcome: ReturnType<typeof classifyInboundRequest>;
-  try {
-    outcome = classifyInboundRequest({
-      httpMethod: "POST",
-      body,
-      ...(protocolVersionHeader !== undefined && { protocolVersionHeader }),
-      ...(mcpMethodHeader !== undefined && { mcpMethodHeader }),
-      ...(mcpNameHeader !== undefined && { mcpNameHeader }),
-    });
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
+  const outcome = classifyInboundRequest({
+    httpMethod: "POST",
+    body,
+    ...(protocolVersionHeader !== undefined && { protocolVersionHeader }),
+    ...(mcpMethodHeader !== undefined && { mcpMethodHeader }),
+    ...(mcpNameHeader !== undefined && { mcpNameHeader }),
+  });
 
   if (outcome.kind === "reject") {
     return rejection(

@@ -71,12 +71,24 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream;
 }
 
+/** pino's `isoTime`, formatted once per millisecond: under load several lines share one. */
+let stampedAt = -1;
+let stamp = "";
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== stampedAt) {
+    stampedAt = now;
+    stamp = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return stamp;
+}
+
 function pinoOptions(level: LevelWithSilent, base: Record<string, string>, paths = REDACTED_PATHS) {
   return {
     level,
     base,
     redact: { paths: [...paths], censor: "[redacted]" },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
 }

@@ -1,6 +1,6 @@
 import { isSpanContextValid, type Context, type Span } from "@opentelemetry/api";
 import { ANONYMOUS, type Principal } from "../auth/principal.js";
-import type { InboundRequest } from "../http/exchange.js";
+import type { Headers, InboundRequest } from "../http/exchange.js";
 import type { AuditContext } from "./audit.js";
 import type { Logger } from "./logger.js";
 
@@ -20,6 +20,8 @@ export class RequestScope implements AuditContext {
   span: Span | undefined;
   /** The context holding {@link span}: MCP operation spans start under it. */
   traceContext: Context | undefined;
+  /** RateLimit fields of stages 4 and 7, put on whatever answer the request gets. */
+  limitHeaders: Headers | undefined;
   private readonly root: Logger;
   private child: Logger | undefined;
 
