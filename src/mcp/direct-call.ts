@@ -51,9 +51,8 @@ const toolError = (text: string): CallToolResult => ({ content: [{ type: "text",
 /**
  * Pipeline stage 11's direct lane: a `tools/call` of a Paved tool answered without the SDK's
  * per-request machinery (its message-shape checks, request context, abort controller and result
- * re-validation cost about half the CPU of a call). What the client receives is what the SDK would
- * send, byte for byte (test/integration/direct-calls.test.ts compares the two lanes for both
- * eras); everything the lane does not cover goes to the SDK before the handler runs: tools with
+ * re-validation cost about half the CPU of a call). The client receives the response the SDK would
+ * send (test/integration/direct-calls.test.ts compares the two lanes in both eras); everything the lane does not cover goes to the SDK before the handler runs: tools with
  * `sdkContext`, progress tokens, multi-round-trip parameters, arguments the tool's schema refuses
  * (the SDK words that error). A tool that returns `inputRequired` or seals state is handed to the
  * SDK too, for that call and from then on.
