@@ -107,23 +107,6 @@ export class DirectToolCalls {
     state: RequestState,
     direct: DirectCall,
   ): Promise<Json | undefined> {
-    try {
-      return await this.run(tool, message, era, server, state, direct);
-    } catch (error) {
-      // Not the handler's (its errors are results): shaping the result failed. Answered -32603.
-      state.log.error({ err: error }, `Tool "${tool.name}": the direct call failed`);
-      throw error;
-    }
-  }
-
-  private async run(
-    tool: ToolDefinition,
-    message: JSONRPCRequest,
-    era: "modern" | "legacy",
-    server: McpServer,
-    state: RequestState,
-    direct: DirectCall,
-  ): Promise<Json | undefined> {
     let args: Json = {};
     if (tool.input !== undefined) {
       const parsed = parseArguments(tool.input, (message.params as Json)["arguments"] ?? {});

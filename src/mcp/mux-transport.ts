@@ -151,7 +151,8 @@ export class MuxTransport extends PerRequestHTTPServerTransport {
           } else this.answer(id, exchange, { result, jsonrpc: "2.0", id });
         },
         () => {
-          // `run` logged what went wrong; the client learns nothing internal.
+          // Not expected (a direct call turns its handler's failures into results): the client
+          // learns nothing internal, and the exchange does not wait for its deadline.
           if (this.exchanges.get(id) === exchange)
             this.answer(id, exchange, errorBody(id, -32603, "Internal error"));
         },

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { inputRequired } from "@modelcontextprotocol/server";
-import { createMcpHost, defineTool, ToolError, type McpHost, type ToolDefinition } from "../../src/index.js";
+import {
+  createMcpHost,
+  defineTool,
+  ToolError,
+  type McpHost,
+  type McpHostOptions,
+  type ToolDefinition,
+} from "../../src/index.js";
 import { serve, type RunningServer } from "../../src/node/index.js";
 import { DirectToolCalls } from "../../src/mcp/direct-call.js";
 import { createLogger } from "../../src/telemetry/logger.js";
@@ -242,135 +249,126 @@ describe.each([LEGACY, MODERN])("direct and SDK lanes answer alike (%s)", (era) 
   });
 });
 
+/** Serves a host of `tools` (no authentication, quiet) for the length of `use`. */
+async function serving(
+  tools: ToolDefinition[],
+  use: (side: Side) => Promise<void>,
+  options: Partial<McpHostOptions> = {},
+): Promise<void> {
+  const host = createMcpHost({
+    server: { name: "d", version: "1" },
+    tools,
+    insecureNoAuth: true,
+    config: { telemetry: { logLevel: "silent", auditLog: "off" } },
+    ...options,
+  });
+  const running = await serve(host, { port: 0, handleSignals: false });
+  try {
+    await use({ host, running });
+  } finally {
+    await running.close();
+  }
+}
+
 describe("direct lane specifics", () => {
   it("a tool without sdkContext that reads ctx.mcp gets ERR_SDK_CONTEXT in the log and a tool error", async () => {
     const logs = captureLogs();
-    const host = createMcpHost({
-      server: { name: "d", version: "1" },
-      tools: [
-        defineTool({
-          name: "peek",
-          description: "Reads ctx.mcp",
-          handler: (_args, ctx) => String(ctx.mcp.mcpReq.id),
-        }),
-      ],
-      insecureNoAuth: true,
-      logger: createLogger({ level: "error", serviceName: "d", destination: logs.stream }),
+    const peek = defineTool({
+      name: "peek",
+      description: "Reads ctx.mcp",
+      handler: (_args, ctx) => String(ctx.mcp.mcpReq.id),
     });
-    const running = await serve(host, { port: 0, handleSignals: false });
-    try {
-      for (const era of [LEGACY, MODERN]) {
-        const { body } = await post({ host, running }, era, { name: "peek" });
-        expect(body).toMatchObject({ result: { isError: true } });
-      }
-      expect(logs.lines.join("")).toContain("ERR_SDK_CONTEXT");
-      expect(logs.lines.join("")).toContain('Tool \\"peek\\" reads ctx.mcp: declare sdkContext: true');
-    } finally {
-      await running.close();
-    }
+    await serving(
+      [peek],
+      async (side) => {
+        for (const era of [LEGACY, MODERN]) {
+          const { body } = await post(side, era, { name: "peek" });
+          expect(body).toMatchObject({ result: { isError: true } });
+        }
+        expect(logs.lines.join("")).toContain("ERR_SDK_CONTEXT");
+        expect(logs.lines.join("")).toContain('Tool \\"peek\\" reads ctx.mcp: declare sdkContext: true');
+      },
+      { logger: createLogger({ level: "error", serviceName: "d", destination: logs.stream }) },
+    );
   });
 
   it("a multi-round-trip tool is handed to the SDK before anything is sent, and stays there", async () => {
     let calls = 0;
-    const host = createMcpHost({
-      server: { name: "d", version: "1" },
-      tools: [
-        defineTool({
-          name: "confirm",
-          description: "Asks first",
-          handler: async (_args, ctx) => {
-            calls++;
-            if (ctx.state() === undefined)
-              return inputRequired({ requestState: await ctx.sealState({ step: 1 }) });
-            return "confirmed";
-          },
-        }),
-      ],
-      insecureNoAuth: true,
-      config: { telemetry: { logLevel: "silent", auditLog: "off" } },
+    const confirm = defineTool({
+      name: "confirm",
+      description: "Asks first",
+      handler: async (_args, ctx) => {
+        calls++;
+        if (ctx.state() === undefined)
+          return inputRequired({ requestState: await ctx.sealState({ step: 1 }) });
+        return "confirmed";
+      },
     });
-    const running = await serve(host, { port: 0, handleSignals: false });
-    try {
-      const first = await post({ host, running }, MODERN, { name: "confirm" });
+    await serving([confirm], async (side) => {
+      const first = await post(side, MODERN, { name: "confirm" });
       const result = (first.body as { result: { resultType: string; requestState: string } }).result;
       expect(result.resultType).toBe("input_required");
       // Once in the direct lane (sealState handed it over), once in the SDK's.
       expect(calls).toBe(2);
-      const second = await post({ host, running }, MODERN, {
-        name: "confirm",
-        requestState: result.requestState,
-      });
+      const second = await post(side, MODERN, { name: "confirm", requestState: result.requestState });
       expect(second.body).toMatchObject({ result: { content: [{ type: "text", text: "confirmed" }] } });
       // From then on the SDK serves the tool: one call per request.
-      await post({ host, running }, MODERN, { name: "confirm" });
+      await post(side, MODERN, { name: "confirm" });
       expect(calls).toBe(4);
-    } finally {
-      await running.close();
-    }
+    });
   });
 
-  it("a direct call past its deadline gets -32001 and its signal aborts; the process stays healthy", async () => {
+  it("a direct call past its deadline gets -32001 and its signal aborts; the server goes on serving", async () => {
     let aborted: unknown;
-    const host = createMcpHost({
-      server: { name: "d", version: "1" },
-      tools: [
-        defineTool({
-          name: "hang",
-          description: "Waits for its signal",
-          handler: (_args, ctx) =>
-            new Promise((resolve) =>
-              ctx.signal.addEventListener("abort", () => {
-                aborted = ctx.signal.reason;
-                resolve("late");
-              }),
-            ),
-        }),
-      ],
-      insecureNoAuth: true,
-      config: { server: { requestDeadlineMs: 1_000 }, telemetry: { logLevel: "silent", auditLog: "off" } },
+    const hang = defineTool({
+      name: "hang",
+      description: "Waits for its signal",
+      handler: (_args, ctx) =>
+        new Promise((resolve) =>
+          ctx.signal.addEventListener("abort", () => {
+            aborted = ctx.signal.reason;
+            resolve("late");
+          }),
+        ),
     });
-    const running = await serve(host, { port: 0, handleSignals: false });
-    try {
-      for (const era of [LEGACY, MODERN]) {
-        aborted = undefined;
-        const { body } = await post({ host, running }, era, { name: "hang" });
-        expect(body).toMatchObject({ id: "client-id-7", error: { code: -32001 } });
-        expect(aborted).toBe("deadline");
-      }
-    } finally {
-      await running.close();
-    }
+    const ok = defineTool({ name: "ok", description: "Answers", handler: () => "fine" });
+    await serving(
+      [hang, ok],
+      async (side) => {
+        for (const era of [LEGACY, MODERN]) {
+          aborted = undefined;
+          const { body } = await post(side, era, { name: "hang" });
+          expect(body).toMatchObject({ id: "client-id-7", error: { code: -32001 } });
+          expect(aborted).toBe("deadline");
+          const after = await post(side, era, { name: "ok" });
+          expect(after.body).toMatchObject({ result: { content: [{ type: "text", text: "fine" }] } });
+        }
+      },
+      {
+        config: { server: { requestDeadlineMs: 1_000 }, telemetry: { logLevel: "silent", auditLog: "off" } },
+      },
+    );
   });
 
   it("a client that leaves aborts the direct call's signal", async () => {
     let resolveAborted!: (reason: unknown) => void;
     const abortedWith = new Promise((resolve) => (resolveAborted = resolve));
     let started!: () => void;
-    const running = await serve(
-      createMcpHost({
-        server: { name: "d", version: "1" },
-        tools: [
-          defineTool({
-            name: "wait",
-            description: "Waits for its signal",
-            handler: (_args, ctx) =>
-              new Promise((resolve) => {
-                ctx.signal.addEventListener("abort", () => {
-                  resolveAborted(ctx.signal.reason);
-                  resolve("gone");
-                });
-                started();
-              }),
-          }),
-        ],
-        insecureNoAuth: true,
-        config: { telemetry: { logLevel: "silent", auditLog: "off" } },
-      }),
-      { port: 0, handleSignals: false },
-    );
-    try {
+    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
+    const wait = defineTool({
+      name: "wait",
+      description: "Waits for its signal",
+      handler: (_args, ctx) =>
+        new Promise((resolve) => {
+          ctx.signal.addEventListener("abort", () => {
+            resolveAborted(ctx.signal.reason);
+            resolve("gone");
+          });
+          started();
+        }),
+    });
+    await serving([wait], async ({ running }) => {
       const controller = new AbortController();
-      const handlerStarted = new Promise<void>((resolve) => (started = resolve));
       const pending = fetch(running.url, {
         method: "POST",
         signal: controller.signal,
@@ -381,8 +379,6 @@ describe("direct lane specifics", () => {
       controller.abort();
       await pending;
       expect(await abortedWith).toBe("disconnect");
-    } finally {
-      await running.close();
-    }
+    });
   });
 });
