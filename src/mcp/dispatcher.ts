@@ -46,7 +46,6 @@ const direct = (
 export class Dispatcher {
   private readonly modern: MuxTransport;
   private readonly legacy: MuxTransport;
-  private readonly servers: readonly McpServer[];
   private readonly modernServer: McpServer;
   private readonly legacyServer: McpServer;
   private readonly directCalls: DirectToolCalls;
@@ -71,8 +70,7 @@ export class Dispatcher {
     this.modernServer = modernServer;
     this.legacyServer = legacyServer;
     this.directCalls = directCalls;
-    this.servers = [modernServer, legacyServer];
-    for (const server of this.servers) {
+    for (const server of [modernServer, legacyServer]) {
       server.server.onerror = (error) => {
         logger.debug({ err: error }, "MCP protocol error");
       };
@@ -148,6 +146,6 @@ export class Dispatcher {
 
   async close(): Promise<void> {
     await this.connected.catch(() => undefined);
-    await Promise.all(this.servers.map((server) => server.close()));
+    await Promise.all([this.modernServer.close(), this.legacyServer.close()]);
   }
 }
